@@ -1,0 +1,101 @@
+/**
+ * The state store contract shared by the in-memory and DynamoDB implementations (DESIGN 3.4).
+ *
+ * One single-table layout: every item has a string partition key `pk` and sort key `sk`, optional
+ * scalar attributes, an optional binary payload `data` of any size (a store chunks it past the
+ * 400 KB item limit and reassembles it on read), and an optional TTL `expiresAt` (epoch seconds).
+ * Readers never see an expired item, even before DynamoDB's lazy TTL deletes it.
+ */
+
+/** A scalar attribute value. Numbers must be finite; use strings for sequence numbers (BigInt-sized). */
+export type AttrValue = string | number | boolean;
+
+/** One stored item. */
+export interface StoreItem {
+  pk: string;
+  sk: string;
+  /** Opaque payload of any size; chunked transparently by stores with an item-size limit. */
+  data?: Uint8Array;
+  /** TTL in epoch seconds; an item whose `expiresAt` is in the past is treated as absent. */
+  expiresAt?: number;
+  /** Further scalar attributes (names: letters, digits and `_`; not `pk`, `sk`, `data`, `expiresAt`). */
+  attrs?: Record<string, AttrValue>;
+}
+
+/** A comparison operator for conditions. Strings compare by code unit order, numbers numerically. */
+export type CompareOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
+
+/**
+ * A condition on the current version of one item, evaluated atomically with a conditional write.
+ * - `{ notExists: true }`: the item is absent (or expired).
+ * - `{ attr, op, value }`: the item exists and its attribute compares true (absent attribute: false).
+ * - `{ attrNotExists: name }`: the item is absent or lacks that attribute.
+ * - `{ and: [...] }`, `{ or: [...] }`: combinations.
+ */
+export type Condition =
+  | { notExists: true }
+  | { attr: string; op: CompareOp; value: AttrValue }
+  | { attrNotExists: string }
+  | { and: Condition[] }
+  | { or: Condition[] };
+
+/** Options for `query`. */
+export interface QueryOptions {
+  /** Only items whose sort key starts with this prefix. */
+  skPrefix?: string;
+  /** Only items whose sort key is >= this value (combined with skPrefix by AND). */
+  skFrom?: string;
+  /** Only items whose sort key is <= this value. */
+  skTo?: string;
+}
+
+/** Request and capacity counters, the figures the cost tests and benchmarks read. */
+export interface StoreStats {
+  /** Requests sent to the backend, by operation name (e.g. `GetItem`, `Query`, `BatchWriteItem`). */
+  requests: Record<string, number>;
+  /** Total requests (sum of `requests`). */
+  totalRequests: number;
+  /** Read capacity units consumed (DynamoDB's ReturnConsumedCapacity; estimated by the in-memory store). */
+  readCapacityUnits: number;
+  /** Write capacity units consumed (as above). */
+  writeCapacityUnits: number;
+  /** Items written (each chunk counts). */
+  itemsWritten: number;
+  /** Bytes written (payload and attributes, approximately as DynamoDB sizes items). */
+  bytesWritten: number;
+}
+
+/** Thrown by `put` when its condition does not hold. */
+export class ConditionFailedError extends Error {
+  constructor(
+    readonly pk: string,
+    readonly sk: string,
+  ) {
+    super(`condition failed for item ${pk} / ${sk}`);
+    this.name = 'ConditionFailedError';
+  }
+}
+
+/**
+ * Key-value state with conditional writes and idempotent batch puts: all that exactly-once needs,
+ * no transactions (DESIGN 3.2). Both implementations pass `test/state/conformance.ts`.
+ */
+export interface StateStore {
+  /** The item, or undefined when absent or expired. Strongly consistent. */
+  get(pk: string, sk: string): Promise<StoreItem | undefined>;
+  /** Items of one partition in ascending sort-key order (expired ones left out). Strongly consistent. */
+  query(pk: string, options?: QueryOptions): Promise<StoreItem[]>;
+  /**
+   * Writes one item, replacing any previous version whole. With a condition, writes only when the
+   * condition holds on the current version and returns false otherwise (never throws for that).
+   */
+  put(item: StoreItem, condition?: Condition): Promise<boolean>;
+  /** Idempotent unconditional puts of many items (batched, unprocessed items retried with backoff). */
+  putAll(items: StoreItem[]): Promise<void>;
+  /** Deletes items (absent ones are ignored). */
+  deleteAll(keys: { pk: string; sk: string }[]): Promise<void>;
+  /** Counters since creation or the last `resetStats()`. */
+  stats(): StoreStats;
+  /** Zeroes the counters. */
+  resetStats(): void;
+}
