@@ -1,0 +1,21 @@
+/**
+ * dstream-serverless: Spark Streaming's DStream API in TypeScript.
+ * Durations are seconds; batch times are epoch milliseconds; pairs are `[key, value]` tuples.
+ */
+import './dstream/operators';
+
+export { StreamingContext } from './dstream/context';
+export type { StreamingContextOptions } from './dstream/context';
+export { DStream } from './dstream/dstream';
+export { RDD } from './dstream/rdd';
+export { StateSpec } from './dstream/map-with-state';
+export type { State, MapWithStateDStream, MappingFunction } from './dstream/map-with-state';
+export type { CollectSink } from './dstream/collect';
+export type { ReduceByKeyAndWindowOptions } from './dstream/reduce-by-key-and-window';
+export type { UpdateStateByKeyOptions } from './dstream/update-state-by-key';
+export { setPprintWriter } from './dstream/pprint';
+export type { PprintWriter } from './dstream/pprint';
+export { formatPprint, formatBatchTime, pythonRepr, pythonStr } from './sinks/pprint-format';
+export type { QueueInputDStream } from './sources/queue';
+export type { SocketInputDStream } from './sources/socket';
+export type { TextFileInputDStream } from './sources/text-file';

@@ -1,0 +1,48 @@
+import { StreamingContext } from '../dstream/context';
+import { RDD } from '../dstream/rdd';
+import { InputDStream } from './input-dstream';
+
+declare module '../dstream/context' {
+  interface StreamingContext {
+    /**
+     * An input stream from in-memory batches (tests, demos), as Spark's queueStream: with
+     * `oneAtATime` (default) each batch takes the next inner array; otherwise the first batch takes
+     * them all. Once the queue is empty, batches get `defaultBatch` or nothing. Arrays pushed to
+     * `batches` after start are picked up.
+     * @example ssc.queueStream([['a b'], ['c']])
+     */
+    queueStream<T>(batches: T[][], oneAtATime?: boolean, defaultBatch?: T[]): QueueInputDStream<T>;
+  }
+}
+
+/** Spark's QueueInputDStream. */
+export class QueueInputDStream<T> extends InputDStream<T> {
+  constructor(
+    ssc: StreamingContext,
+    readonly queue: T[][],
+    readonly oneAtATime: boolean,
+    readonly defaultBatch: T[] | undefined,
+  ) {
+    super(ssc);
+  }
+
+  protected compute(_time: number): RDD<T> | undefined {
+    if (this.queue.length === 0) return RDD.of(this.defaultBatch ? this.defaultBatch.slice() : []);
+    if (this.oneAtATime) return RDD.of((this.queue.shift() as T[]).slice());
+    const all: T[] = [];
+    for (const b of this.queue.splice(0)) all.push(...b);
+    return RDD.of(all);
+  }
+}
+
+StreamingContext.prototype.queueStream = function <T>(
+  this: StreamingContext,
+  batches: T[][],
+  oneAtATime = true,
+  defaultBatch?: T[],
+): QueueInputDStream<T> {
+  if (!Array.isArray(batches) || !batches.every(Array.isArray)) {
+    throw new TypeError('queueStream(batches) takes an array of batches, each an array: e.g. [["a"], ["b", "c"]].');
+  }
+  return new QueueInputDStream(this, batches, oneAtATime, defaultBatch);
+};
