@@ -46,6 +46,16 @@ declare module './dstream' {
 
 DStream.prototype.collect = function <T>(this: DStream<T>): CollectSink<T> {
   const sink = new CollectedBatches<T>();
-  new ForEachDStream(this, (rdd, time) => sink.put(time, rdd.collect()), 'collect');
+  // A snapshot, as Spark's collect serializes: later in-place changes (e.g. of state objects) do not alter it.
+  new ForEachDStream(this, (rdd, time) => sink.put(time, snapshot(rdd.collect())), 'collect');
   return sink;
 };
+
+/** A deep copy when the values allow one (plain data); the values themselves otherwise. */
+function snapshot<T>(items: T[]): T[] {
+  try {
+    return structuredClone(items);
+  } catch {
+    return items;
+  }
+}

@@ -33,3 +33,4 @@ import '../sources/queue';
 import '../sources/socket';
 import '../sources/text-file';
 import '../sources/union';
+import '../sources/kinesis';

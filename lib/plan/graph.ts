@@ -103,9 +103,14 @@ export class DStreamGraph {
 
   /** Runs every output for batch `time`, in registration order, then forgets old batches. */
   async runBatch(time: number): Promise<void> {
+    // Input streams take their batch at every batch time, whether or not an output reads it now
+    // (a window with a slide reads it later): batch contents depend on time only, as Spark's.
+    for (const s of this.streams) if (s.dependencies.length === 0) s.getOrCompute(time);
     for (const o of this.outputs) {
       if (o.stream.isTimeValid(time)) await o.generateJob(time);
     }
+    // Streams read at past times are computed at every valid time (the serverless engine persists them).
+    for (const s of this.historyStreams) if (s.isTimeValid(time)) s.getOrCompute(time);
     for (const s of this.streams) s.clearOldBatches(time);
   }
 }

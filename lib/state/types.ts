@@ -12,7 +12,12 @@ export type AttrValue = string | number | boolean;
 
 /** One stored item. */
 export interface StoreItem {
+  /** Partition key: non-empty, at most 2048 UTF-8 bytes. */
   pk: string;
+  /**
+   * Sort key: non-empty, at most 960 UTF-8 bytes (DynamoDB allows 1024; the rest is kept for chunk
+   * keys), and never containing `\u0000chunk\u0000`, which chunk items use.
+   */
   sk: string;
   /** Opaque payload of any size; chunked transparently by stores with an item-size limit. */
   data?: Uint8Array;
@@ -22,7 +27,12 @@ export interface StoreItem {
   attrs?: Record<string, AttrValue>;
 }
 
-/** A comparison operator for conditions. Strings compare by code unit order, numbers numerically. */
+/**
+ * A comparison operator for conditions. Strings compare by code unit order, numbers numerically.
+ * (Precisely: by Unicode code point order, which is DynamoDB's UTF-8 byte order; it equals code unit
+ * order except where a character above U+FFFF meets one in U+E000-U+FFFF. Sort keys are ordered the
+ * same way.) A value of another type than the attribute's never compares true, except with `<>`.
+ */
 export type CompareOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
 
 /**
@@ -30,7 +40,8 @@ export type CompareOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
  * - `{ notExists: true }`: the item is absent (or expired).
  * - `{ attr, op, value }`: the item exists and its attribute compares true (absent attribute: false).
  * - `{ attrNotExists: name }`: the item is absent or lacks that attribute.
- * - `{ and: [...] }`, `{ or: [...] }`: combinations.
+ * - `{ and: [...] }`, `{ or: [...] }`: combinations (`{ and: [] }` holds, `{ or: [] }` does not).
+ * Ordering operators (`<`, `<=`, `>`, `>=`) take a string or number value, never a boolean.
  */
 export type Condition =
   | { notExists: true }
@@ -73,6 +84,19 @@ export class ConditionFailedError extends Error {
   ) {
     super(`condition failed for item ${pk} / ${sk}`);
     this.name = 'ConditionFailedError';
+  }
+}
+
+/**
+ * Thrown by stores for invalid arguments (empty keys, reserved or malformed attribute names,
+ * non-finite numbers, malformed conditions), for writes the backend could not complete after bounded
+ * retries, and for stored data that fails its integrity check. Backend errors of other kinds (network,
+ * permissions, missing table) propagate unchanged.
+ */
+export class StateStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StateStoreError';
   }
 }
 

@@ -1,0 +1,52 @@
+import { StreamingContext } from '../dstream/context';
+import { secondsToMs } from '../plan/time';
+
+/** Options of a pipeline definition. */
+export interface PipelineOptions {
+  /** Name: the stack, table keys, metrics dimension and local commands use it. Letters, digits, `-`, `_`. */
+  name: string;
+  /** Batch interval in seconds. */
+  batchInterval: number;
+  /**
+   * Serverless engine: how long (seconds) after a batch's end the closer waits for idle shards
+   * before closing it anyway; records arriving later go to the oldest open batch and are counted
+   * as LateRecords. @default batchInterval + 1
+   */
+  allowedLateness?: number;
+}
+
+/** A pipeline: one definition that the in-memory engine, the Lambda handlers, the local runner and the CDK construct all read. */
+export interface Pipeline {
+  readonly name: string;
+  /** Batch interval in seconds. */
+  readonly batchInterval: number;
+  readonly options: Required<PipelineOptions>;
+  /** Defines the pipeline's streams and outputs on `ssc`. */
+  readonly define: (ssc: StreamingContext) => void;
+}
+
+/**
+ * Defines a pipeline once for every engine: `define(ssc)` creates its streams (usually from
+ * `ssc.kinesisTextStream()`) and outputs.
+ * @example export default definePipeline({ name: 'network-wordcount', batchInterval: 1 }, (ssc) => {
+ *   ssc.kinesisTextStream().flatMap((l) => l.split(' ')).countByValue().pprint();
+ * });
+ */
+export function definePipeline(options: PipelineOptions, define: (ssc: StreamingContext) => void): Pipeline {
+  if (!options || typeof options.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(options.name)) {
+    throw new Error(
+      `definePipeline: name must be 1-64 letters, digits, '-' or '_' (it names the stack and table keys), got ${JSON.stringify(options?.name)}.`,
+    );
+  }
+  const intervalMs = secondsToMs(options.batchInterval, 'batchInterval');
+  if (typeof define !== 'function') throw new TypeError('definePipeline(options, (ssc) => { ... }) needs a function.');
+  const lateness = options.allowedLateness ?? options.batchInterval + 1;
+  if (!(lateness >= 0)) throw new Error(`allowedLateness must be >= 0 seconds, got ${String(options.allowedLateness)}.`);
+  void intervalMs;
+  return {
+    name: options.name,
+    batchInterval: options.batchInterval,
+    options: { ...options, allowedLateness: lateness },
+    define,
+  };
+}

@@ -1,0 +1,536 @@
+import { StreamingContext } from '../dstream/context';
+import { DStream, NarrowDStream } from '../dstream/dstream';
+import { RDD } from '../dstream/rdd';
+import { ShuffledDStream } from '../dstream/combine-by-key';
+import { KeyMap } from '../util/key-map';
+import { batchTimeOf } from '../plan/time';
+import { KinesisInputDStream, KinesisInputRecord, RecordDecodeError } from '../sources/kinesis';
+import type { StateStore, StoreItem } from '../state/types';
+import type { Pipeline } from './pipeline';
+import { decode, encode } from './codec';
+import { keys, padSeq, padTime } from './keys';
+
+/** Counters and timings the engine reports (wired to CloudWatch EMF by lib/runtime). */
+export interface EngineMetrics {
+  count(name: EngineMetricName, value: number): void;
+}
+
+export type EngineMetricName =
+  | 'RecordsIn'
+  | 'LateRecords'
+  | 'DecodeErrors'
+  | 'FailedRecords'
+  | 'UserFunctionErrors'
+  | 'BatchesClosed'
+  | 'BatchLatencyMs';
+
+/** Options of the serverless engine. */
+export interface ServerlessEngineOptions {
+  /** Where partials, checkpoints, close claims and history live. */
+  store: StateStore;
+  /** The clock, ms. @default Date.now */
+  now?: () => number;
+  /** The stream's shard ids, so that a batch waits for shards that sent nothing yet (else: shards seen so far). */
+  listShards?: () => Promise<string[]>;
+  /** How long a close claim is valid before another closer may take it over, ms. @default 5 minutes */
+  leaseMs?: number;
+  /** Identifies this closer in claims (logs). @default a random id */
+  owner?: string;
+  metrics?: EngineMetrics;
+  /** Structured log lines (decode errors, late records, takeovers). @default console.error as JSON */
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** Batches closed per closeReady() call at most (an idle stream catching up). @default 10000 */
+  maxBatchesPerClose?: number;
+}
+
+/** Result of one map-phase invocation for one shard. */
+export interface MapPhaseResult {
+  /** Records accepted (new, decoded or counted as undecodable). */
+  processed: number;
+  /** Records already applied (at or below the checkpoint): dropped. */
+  duplicates: number;
+  decodeErrors: number;
+  late: number;
+  /** The sequence number of the first record that failed (a user function threw): report it as a batchItemFailure. */
+  failedSequenceNumber?: string;
+  failure?: Error;
+}
+
+/** Thrown when a batch cannot be computed from the store (missing history): never silently wrong. */
+export class MissingHistoryError extends Error {
+  constructor(stream: string, time: number) {
+    super(
+      `history of ${stream} at ${time} ms is missing from the state store (expired, or the pipeline's operations changed since it was written). ` +
+        'Reset the pipeline state (delete its items) after changing its operations.',
+    );
+    this.name = 'MissingHistoryError';
+  }
+}
+
+interface PartialPayload {
+  shardId: string;
+  first: string;
+  last: string;
+  records: number;
+  /** Elements of each map-stage frontier stream, by stream key. */
+  elements: Record<string, unknown[]>;
+  /** Map-side combined [key, combiner] pairs, by shuffle stream key. */
+  combined: Record<string, [unknown, unknown][]>;
+}
+
+interface Progress {
+  next: number;
+  zero: number;
+  closedUpTo?: number;
+}
+
+/** The compiled map stage of a pipeline: what the map phase computes per record. */
+interface MapStage {
+  sources: KinesisInputDStream<unknown>[];
+  /** Frontier streams whose elements are stored, with their fused chain from the source. */
+  frontiers: { stream: DStream<unknown>; source: KinesisInputDStream<unknown>; chain: NarrowDStream<unknown, unknown>[] }[];
+  /** Frontiers combined map-side into their single shuffle consumer. */
+  combined: Map<DStream<unknown>, ShuffledDStream<unknown, unknown, unknown>>;
+}
+
+/**
+ * The serverless engine (DESIGN 3.2-3.3): the same plan as the in-memory engine, split in two
+ * phases. `mapPhase` runs per Lambda invocation on one shard's records: drops records already
+ * applied, decodes, runs the fused map stage per record, combines map-side, writes idempotent
+ * partials, then advances the shard's checkpoint and watermark. `closeReady` closes batches one at
+ * a time in order (one claimant per batch, lease takeover), merges partials, runs the reduce side
+ * with history loaded from the store, runs the outputs, and persists the history later batches need.
+ */
+export class ServerlessEngine {
+  readonly store: StateStore;
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+  private readonly owner: string;
+  private readonly intervalMs: number;
+  private readonly latenessMs: number;
+  private ssc: StreamingContext | undefined;
+  private stage: MapStage | undefined;
+  private readonly log: (message: string, fields?: Record<string, unknown>) => void;
+
+  constructor(
+    readonly pipeline: Pipeline,
+    private readonly options: ServerlessEngineOptions,
+  ) {
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+    this.leaseMs = options.leaseMs ?? 5 * 60 * 1000;
+    this.owner = options.owner ?? `closer-${Math.random().toString(36).slice(2, 10)}`;
+    this.intervalMs = Math.round(pipeline.batchInterval * 1000);
+    this.latenessMs = Math.round(pipeline.options.allowedLateness * 1000);
+    this.log =
+      options.log ?? ((message, fields) => console.error(JSON.stringify({ level: 'WARN', message, ...fields })));
+  }
+
+  private metric(name: EngineMetricName, value: number): void {
+    if (value !== 0) this.options.metrics?.count(name, value);
+  }
+
+  /** The pipeline's context with zero time `zero`, built once (rebuilt if zero time changes). */
+  private context(zero: number): StreamingContext {
+    if (this.ssc && this.ssc.graph.zeroTime === zero) return this.ssc;
+    const ssc = new StreamingContext({ batchInterval: this.pipeline.batchInterval, clock: 'manual', startTime: zero });
+    this.pipeline.define(ssc);
+    ssc.start();
+    this.ssc = ssc;
+    this.stage = compileMapStage(ssc);
+    if (this.stage.sources.length === 0) {
+      throw new Error(
+        `pipeline ${this.pipeline.name} reads no Kinesis stream: use ssc.kinesisTextStream() or ssc.kinesisStream(decode) in its definition.`,
+      );
+    }
+    return ssc;
+  }
+
+  /** A stable key for a stream: its creation index within the pipeline definition. */
+  private static streamKey(s: DStream<unknown>): string {
+    return String(s.id);
+  }
+
+  // ---------------------------------------------------------------- map phase
+
+  /**
+   * Map phase for one shard's records, in sequence order (DESIGN 3.2). Never throws for bad
+   * records: undecodable ones are counted and skipped; a user function that throws stops the
+   * shard at that record (`failedSequenceNumber`), with everything before it applied.
+   */
+  async mapPhase(records: KinesisInputRecord[]): Promise<MapPhaseResult> {
+    const result: MapPhaseResult = { processed: 0, duplicates: 0, decodeErrors: 0, late: 0 };
+    if (records.length === 0) return result;
+    const shardId = records[0].shardId;
+    for (const r of records) {
+      if (r.shardId !== shardId) throw new Error('mapPhase takes the records of one shard; group records by shard first.');
+    }
+    const meta = keys.meta(this.pipeline.name);
+    const [shardItem, progressItem] = await Promise.all([
+      this.store.get(meta, keys.shardSk(shardId)),
+      this.store.get(meta, keys.progressSk),
+    ]);
+    const checkpoint = shardItem ? BigInt(String(shardItem.attrs?.seq)) : -1n;
+    const progress = progressItem ? readProgress(progressItem) : undefined;
+    const ssc = this.context(progress?.zero ?? 0);
+    const stage = this.stage as MapStage;
+
+    // Fused per-record functions for every frontier, writing into the current record's buffers.
+    let buffers: unknown[][] = [];
+    const fused = stage.frontiers.map((f, i) => {
+      let fn: (x: unknown) => void = (x) => buffers[i].push(x);
+      for (let j = f.chain.length - 1; j >= 0; j--) fn = f.chain[j].fuse(fn);
+      return { source: f.source, fn };
+    });
+
+    interface Group {
+      first: string;
+      last: string;
+      records: number;
+      elements: unknown[][];
+      combiners: Map<ShuffledDStream<unknown, unknown, unknown>, ReturnType<typeof ShuffledDStream.combiner>>;
+    }
+    const groups = new Map<number, Group>();
+    let lastApplied: string | undefined;
+    let maxArrival = Number(shardItem?.attrs?.watermark ?? 0);
+    let minBatch: number | undefined;
+
+    for (const r of records) {
+      if (BigInt(r.sequenceNumber) <= checkpoint) {
+        result.duplicates++;
+        continue;
+      }
+      let t = batchTimeOf(r.arrivalMs, this.intervalMs);
+      if (progress?.closedUpTo !== undefined && t <= progress.closedUpTo) {
+        t = progress.closedUpTo + this.intervalMs;
+        result.late++;
+      }
+      buffers = stage.frontiers.map(() => []);
+      try {
+        const decoded = new Map<KinesisInputDStream<unknown>, unknown[]>();
+        for (const src of stage.sources) {
+          try {
+            decoded.set(src, src.decode(r));
+          } catch (e) {
+            if (e instanceof RecordDecodeError) throw e;
+            throw new RecordDecodeError(r.shardId, r.sequenceNumber, (e as Error).message);
+          }
+        }
+        for (const { source, fn } of fused) for (const x of decoded.get(source) as unknown[]) fn(x);
+      } catch (e) {
+        if (e instanceof RecordDecodeError) {
+          result.decodeErrors++;
+          this.log('undecodable record skipped', { shardId: r.shardId, sequenceNumber: r.sequenceNumber, error: e.message });
+          lastApplied = r.sequenceNumber;
+          result.processed++;
+          continue;
+        }
+        result.failedSequenceNumber = r.sequenceNumber;
+        result.failure = e as Error;
+        this.log('user function failed on record; reporting it as a batch item failure', {
+          shardId: r.shardId,
+          sequenceNumber: r.sequenceNumber,
+          error: (e as Error).message,
+        });
+        break;
+      }
+      let g = groups.get(t);
+      if (!g) {
+        g = { first: r.sequenceNumber, last: r.sequenceNumber, records: 0, elements: stage.frontiers.map(() => []), combiners: new Map() };
+        groups.set(t, g);
+      }
+      g.last = r.sequenceNumber;
+      g.records++;
+      stage.frontiers.forEach((f, i) => {
+        const shuffle = stage.combined.get(f.stream);
+        if (shuffle) {
+          let c = g.combiners.get(shuffle);
+          if (!c) g.combiners.set(shuffle, (c = ShuffledDStream.combiner(shuffle.aggregator)));
+          for (const kv of buffers[i]) c.add(kv as [unknown, unknown]);
+        } else {
+          const out = g.elements[i];
+          for (const x of buffers[i]) out.push(x);
+        }
+      });
+      lastApplied = r.sequenceNumber;
+      result.processed++;
+      maxArrival = Math.max(maxArrival, r.arrivalMs);
+      minBatch = minBatch === undefined ? t : Math.min(minBatch, t);
+    }
+    void ssc;
+
+    // 3. Idempotent partials: one per (batch, shard, first sequence number), chunked by the store.
+    const items: StoreItem[] = [];
+    for (const [t, g] of groups) {
+      const payload: PartialPayload = { shardId, first: g.first, last: g.last, records: g.records, elements: {}, combined: {} };
+      stage.frontiers.forEach((f, i) => {
+        const shuffle = stage.combined.get(f.stream);
+        if (shuffle) {
+          const c = g.combiners.get(shuffle);
+          payload.combined[ServerlessEngine.streamKey(shuffle)] = c ? Array.from(c.map.entries()) : [];
+        } else {
+          payload.elements[ServerlessEngine.streamKey(f.stream)] = g.elements[i];
+        }
+      });
+      items.push({
+        pk: keys.partial(this.pipeline.name, t),
+        sk: keys.partialSk(shardId, g.first),
+        data: encode(payload),
+        attrs: { records: g.records, first: g.first, last: g.last },
+        expiresAt: Math.ceil((t + 7 * 86400000) / 1000),
+      });
+    }
+    if (items.length) await this.store.putAll(items);
+
+    // 4. Checkpoint and watermark, conditionally, never backwards.
+    if (lastApplied !== undefined) {
+      await this.store.put(
+        {
+          pk: meta,
+          sk: keys.shardSk(shardId),
+          attrs: { seq: padSeq(lastApplied), watermark: maxArrival, shardId },
+        },
+        { or: [{ notExists: true }, { attr: 'seq', op: '<', value: padSeq(lastApplied) }] },
+      );
+    }
+    if (minBatch !== undefined) await this.ensureProgress(minBatch, progress);
+
+    this.metric('RecordsIn', result.processed);
+    this.metric('LateRecords', result.late);
+    this.metric('DecodeErrors', result.decodeErrors);
+    if (result.failedSequenceNumber) this.metric('UserFunctionErrors', 1);
+    return result;
+  }
+
+  /** Creates the progress item at the first batch seen, or moves it earlier while nothing is closed. */
+  private async ensureProgress(minBatch: number, known: Progress | undefined): Promise<void> {
+    const meta = keys.meta(this.pipeline.name);
+    let progress = known;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (progress && (progress.closedUpTo !== undefined || progress.next <= minBatch)) return;
+      const item: StoreItem = {
+        pk: meta,
+        sk: keys.progressSk,
+        attrs: { next: minBatch, zero: minBatch - this.intervalMs },
+      };
+      const ok = await this.store.put(
+        item,
+        progress
+          ? { and: [{ attrNotExists: 'closedUpTo' }, { attr: 'next', op: '>', value: minBatch }] }
+          : { notExists: true },
+      );
+      if (ok) return;
+      const again = await this.store.get(meta, keys.progressSk);
+      progress = again ? readProgress(again) : undefined;
+    }
+  }
+
+  // ---------------------------------------------------------------- batch close
+
+  /** The current progress (next batch to close, zero time, last closed), if any record was seen. */
+  async progress(): Promise<Progress | undefined> {
+    const item = await this.store.get(keys.meta(this.pipeline.name), keys.progressSk);
+    return item ? readProgress(item) : undefined;
+  }
+
+  /** Whether batch `t` may close now: every shard's watermark has reached it, or its lateness has passed. */
+  private async isReady(t: number): Promise<boolean> {
+    const now = this.now();
+    if (now >= t + this.latenessMs) return true;
+    const items = await this.store.query(keys.meta(this.pipeline.name), { skPrefix: 'shard#' });
+    const watermarks = new Map(items.map((i) => [String(i.attrs?.shardId), Number(i.attrs?.watermark ?? 0)]));
+    const shards = new Set(watermarks.keys());
+    if (this.options.listShards) for (const s of await this.options.listShards()) shards.add(s);
+    if (shards.size === 0) return false;
+    for (const s of shards) if ((watermarks.get(s) ?? -Infinity) < t) return false;
+    return true;
+  }
+
+  /**
+   * Closes every batch that is ready, strictly in time order, one claimant per batch. Returns the
+   * batch times this call closed. Safe to run concurrently (racing closers) and to re-run after a
+   * crash at any point: the claim's lease lets a later closer take over, and every write is keyed by
+   * batch time.
+   */
+  async closeReady(): Promise<number[]> {
+    const closed: number[] = [];
+    const max = this.options.maxBatchesPerClose ?? 10000;
+    const meta = keys.meta(this.pipeline.name);
+    const closePk = keys.close(this.pipeline.name);
+    while (closed.length < max) {
+      const progress = await this.progress();
+      if (!progress) break;
+      const t = progress.next;
+      if (!(await this.isReady(t))) break;
+      const now = this.now();
+      const claimed = await this.store.put(
+        { pk: closePk, sk: padTime(t), attrs: { status: 'claimed', owner: this.owner, leaseUntil: now + this.leaseMs } },
+        {
+          or: [
+            { notExists: true },
+            { and: [{ attr: 'status', op: '=', value: 'claimed' }, { attr: 'leaseUntil', op: '<', value: now }] },
+          ],
+        },
+      );
+      if (!claimed) {
+        const item = await this.store.get(closePk, padTime(t));
+        if (item?.attrs?.status === 'done') {
+          await this.advance(meta, progress, t);
+          continue;
+        }
+        break; // another closer holds a live claim on t
+      }
+      await this.runBatch(t, progress.zero);
+      await this.store.put({ pk: closePk, sk: padTime(t), attrs: { status: 'done', owner: this.owner, doneAt: this.now() } });
+      await this.advance(meta, progress, t);
+      this.metric('BatchesClosed', 1);
+      this.metric('BatchLatencyMs', Math.max(0, this.now() - t));
+      closed.push(t);
+    }
+    return closed;
+  }
+
+  private async advance(meta: string, progress: Progress, t: number): Promise<void> {
+    await this.store.put(
+      { pk: meta, sk: keys.progressSk, attrs: { next: t + this.intervalMs, zero: progress.zero, closedUpTo: t } },
+      { attr: 'next', op: '=', value: t },
+    );
+  }
+
+  /** Computes batch `t` from its partials and the stored history, runs the outputs, persists history. */
+  private async runBatch(t: number, zero: number): Promise<void> {
+    const ssc = this.context(zero);
+    const graph = ssc.graph;
+    const stage = this.stage as MapStage;
+    const name = this.pipeline.name;
+
+    // Partials of t, ordered by shard then first sequence number; ranges of a shard must not overlap.
+    const partialItems = await this.store.query(keys.partial(name, t));
+    const partials = partialItems
+      .map((i) => decode<PartialPayload>(i.data as Uint8Array))
+      .sort((a, b) =>
+        a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : BigInt(a.first) < BigInt(b.first) ? -1 : 1,
+      );
+    for (let i = 1; i < partials.length; i++) {
+      const [p, q] = [partials[i - 1], partials[i]];
+      if (p.shardId === q.shardId && BigInt(q.first) <= BigInt(p.last)) {
+        throw new Error(
+          `overlapping partials in batch ${t} for ${p.shardId}: ${p.first}-${p.last} and ${q.first}-${q.last}; refusing to double count.`,
+        );
+      }
+    }
+    for (const s of graph.streams) s.generated.clear();
+    for (const src of stage.sources) src.generated.set(t, RDD.empty());
+    for (const f of stage.frontiers) {
+      const key = ServerlessEngine.streamKey(f.stream);
+      const shuffle = stage.combined.get(f.stream);
+      if (shuffle) {
+        const merged = new KeyMap<unknown, unknown>();
+        const merge = shuffle.aggregator.mergeCombiners;
+        const sKey = ServerlessEngine.streamKey(shuffle);
+        for (const p of partials) {
+          for (const [k, c] of p.combined[sKey] ?? []) {
+            const prev = merged.get(k);
+            merged.set(k, prev === undefined && !merged.has(k) ? c : merge(prev, c));
+          }
+        }
+        shuffle.generated.set(t, RDD.of(Array.from(merged.entries())));
+      } else {
+        const all: unknown[] = [];
+        for (const p of partials) for (const x of p.elements[key] ?? []) all.push(x);
+        f.stream.generated.set(t, RDD.of(all));
+      }
+    }
+
+    // History: every past batch a history stream may be asked for, loaded up front.
+    const history = new Map<DStream<unknown>, Map<number, RDD<unknown> | undefined>>();
+    await Promise.all(
+      Array.from(graph.historyStreams).map(async (h) => {
+        const from = Math.max(zero + 1, t - h.rememberMs - h.slideDuration);
+        const items = await this.store.query(keys.history(name, ServerlessEngine.streamKey(h)), {
+          skFrom: padTime(from),
+          skTo: padTime(t - 1),
+        });
+        const m = new Map<number, RDD<unknown> | undefined>();
+        for (const it of items) {
+          const parts = decode<unknown[][] | null>(it.data as Uint8Array);
+          m.set(Number(it.sk), parts ? new RDD(parts) : undefined);
+        }
+        history.set(h, m);
+      }),
+    );
+    graph.historyProvider = {
+      lookup: (stream, time) => {
+        if (time >= t) return { handled: false };
+        const m = history.get(stream);
+        if (!m) throw new Error(`internal: ${stream.name} was asked for past batch ${time} but is not a history stream.`);
+        if (!m.has(time)) throw new MissingHistoryError(stream.name, time);
+        return { handled: true, rdd: m.get(time) };
+      },
+    };
+    try {
+      await graph.runBatch(t);
+      const items: StoreItem[] = [];
+      for (const h of graph.historyStreams) {
+        if (!h.isTimeValid(t)) continue;
+        const rdd = h.getOrCompute(t);
+        items.push({
+          pk: keys.history(name, ServerlessEngine.streamKey(h)),
+          sk: padTime(t),
+          data: encode(rdd ? rdd.partitions : null),
+          expiresAt: Math.ceil((t + h.rememberMs + h.slideDuration + 86400000) / 1000),
+        });
+      }
+      if (items.length) await this.store.putAll(items);
+    } finally {
+      graph.historyProvider = undefined;
+      for (const s of graph.streams) s.generated.clear();
+    }
+  }
+}
+
+function readProgress(item: StoreItem): Progress {
+  const a = item.attrs ?? {};
+  return {
+    next: Number(a.next),
+    zero: Number(a.zero),
+    closedUpTo: a.closedUpTo === undefined ? undefined : Number(a.closedUpTo),
+  };
+}
+
+/**
+ * The map stage: from each Kinesis source, the narrow streams reachable through narrow operators
+ * (their user functions run per record in the map phase), and its frontier: the streams of that
+ * stage read by anything outside it (a shuffle, a window, an output). A frontier read only by one
+ * combining shuffle is combined map-side.
+ */
+export function compileMapStage(ssc: StreamingContext): MapStage {
+  const graph = ssc.graph;
+  const children = new Map<DStream<unknown>, DStream<unknown>[]>();
+  for (const s of graph.streams) {
+    for (const d of s.dependencies) {
+      const list = children.get(d) ?? [];
+      list.push(s);
+      children.set(d, list);
+    }
+  }
+  const outputsOf = new Map<DStream<unknown>, number>();
+  for (const o of graph.outputs) outputsOf.set(o.stream, (outputsOf.get(o.stream) ?? 0) + 1);
+  const sources = graph.streams.filter((s): s is KinesisInputDStream<unknown> => s instanceof KinesisInputDStream);
+  const stage: MapStage = { sources, frontiers: [], combined: new Map() };
+  for (const source of sources) {
+    const visit = (s: DStream<unknown>, chain: NarrowDStream<unknown, unknown>[]) => {
+      const kids = children.get(s) ?? [];
+      const narrowKids = kids.filter((k): k is NarrowDStream<unknown, unknown> => k instanceof NarrowDStream);
+      const isFrontier = kids.length > narrowKids.length || outputsOf.has(s) || graph.historyStreams.has(s);
+      if (isFrontier) {
+        stage.frontiers.push({ stream: s, source, chain });
+        const only = kids.length === 1 && !outputsOf.has(s) && !graph.historyStreams.has(s) ? kids[0] : undefined;
+        if (only instanceof ShuffledDStream) stage.combined.set(s, only as ShuffledDStream<unknown, unknown, unknown>);
+      }
+      for (const k of narrowKids) visit(k, [...chain, k]);
+    };
+    visit(source, []);
+  }
+  return stage;
+}

@@ -1,0 +1,150 @@
+import { StreamingContext } from '../dstream/context';
+import { RDD } from '../dstream/rdd';
+import { batchTimeOf } from '../plan/time';
+import { InputDStream } from './input-dstream';
+
+/**
+ * One Kinesis record as the engines see it, independent of the Lambda event shape: the raw bytes,
+ * the shard, the sequence number (a decimal string: compare with BigInt) and the arrival time.
+ */
+export interface KinesisInputRecord {
+  shardId: string;
+  sequenceNumber: string;
+  partitionKey?: string;
+  /** Kinesis's ApproximateArrivalTimestamp, in epoch milliseconds. */
+  arrivalMs: number;
+  data: Uint8Array;
+}
+
+/** A record that cannot be decoded: counted, logged with shard and sequence number, skipped. */
+export class RecordDecodeError extends Error {
+  constructor(
+    readonly shardId: string,
+    readonly sequenceNumber: string,
+    reason: string,
+  ) {
+    super(`cannot decode record ${sequenceNumber} of ${shardId}: ${reason}`);
+    this.name = 'RecordDecodeError';
+  }
+}
+
+/** Lines longer than this many UTF-8 bytes are a decode error (Kinesis records are at most 1 MiB, 10 MiB if raised). */
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The UTF-8 lines of a record (one record may carry several `\n`-separated lines; a final newline
+ * does not add an empty line; `\r\n` is accepted). Throws RecordDecodeError on invalid UTF-8 or an
+ * oversize line. An empty record has no line.
+ */
+export function decodeLines(record: KinesisInputRecord, maxLineBytes = DEFAULT_MAX_LINE_BYTES): string[] {
+  if (record.data.length === 0) return [];
+  let text: string;
+  try {
+    text = utf8.decode(record.data);
+  } catch {
+    throw new RecordDecodeError(record.shardId, record.sequenceNumber, 'invalid UTF-8');
+  }
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+    if (l.length > maxLineBytes / 4 && Buffer.byteLength(l, 'utf8') > maxLineBytes) {
+      throw new RecordDecodeError(
+        record.shardId,
+        record.sequenceNumber,
+        `line ${i + 1} is longer than ${maxLineBytes} bytes (raise maxLineBytes in the pipeline options if intended)`,
+      );
+    }
+  }
+  return lines;
+}
+
+/**
+ * The stream of a pipeline's Kinesis records, decoded by `decode` (one record to zero or more
+ * elements). Engines feed it: the in-memory engine by arrival time (`addRecords`), the serverless
+ * engine through its map phase.
+ */
+export class KinesisInputDStream<T> extends InputDStream<T> {
+  private readonly pending = new Map<number, T[]>();
+  /** Records that could not be decoded (in-memory engine), with their errors. */
+  readonly decodeErrors: RecordDecodeError[] = [];
+
+  constructor(
+    ssc: StreamingContext,
+    readonly decode: (record: KinesisInputRecord) => T[],
+  ) {
+    super(ssc);
+  }
+
+  /**
+   * In-memory engine: adds records to the batch of their arrival time (DESIGN 3.1: the first
+   * multiple of the batch interval strictly after the arrival). Undecodable records are counted
+   * in `decodeErrors` and skipped.
+   */
+  addRecords(records: Iterable<KinesisInputRecord>): void {
+    for (const r of records) {
+      let items: T[];
+      try {
+        items = this.decode(r);
+      } catch (e) {
+        if (e instanceof RecordDecodeError) {
+          this.decodeErrors.push(e);
+          continue;
+        }
+        throw e;
+      }
+      const t = batchTimeOf(r.arrivalMs, this.ssc.batchIntervalMs);
+      const list = this.pending.get(t);
+      if (list) list.push(...items);
+      else this.pending.set(t, items.slice());
+    }
+  }
+
+  protected compute(time: number): RDD<T> {
+    const items = this.pending.get(time) ?? [];
+    this.pending.delete(time);
+    return RDD.of(items);
+  }
+}
+
+declare module '../dstream/context' {
+  interface StreamingContext {
+    /**
+     * The pipeline's Kinesis stream as UTF-8 lines (a record may carry several `\n`-separated
+     * lines). Records belong to the batch after their arrival time.
+     * @example const lines = ssc.kinesisTextStream();
+     */
+    kinesisTextStream(options?: { maxLineBytes?: number }): KinesisInputDStream<string>;
+    /**
+     * The pipeline's Kinesis stream decoded by `decode(bytes, record)`, one element per record
+     * (e.g. JSON). A decode function that throws marks the record undecodable: counted, skipped.
+     * @example ssc.kinesisStream((bytes) => JSON.parse(Buffer.from(bytes).toString('utf8')))
+     */
+    kinesisStream<T>(decode: (data: Uint8Array, record: KinesisInputRecord) => T): KinesisInputDStream<T>;
+  }
+}
+
+StreamingContext.prototype.kinesisTextStream = function (
+  this: StreamingContext,
+  options?: { maxLineBytes?: number },
+): KinesisInputDStream<string> {
+  const max = options?.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  return new KinesisInputDStream(this, (r) => decodeLines(r, max));
+};
+
+StreamingContext.prototype.kinesisStream = function <T>(
+  this: StreamingContext,
+  decode: (data: Uint8Array, record: KinesisInputRecord) => T,
+): KinesisInputDStream<T> {
+  if (typeof decode !== 'function') throw new TypeError('kinesisStream(decode) needs a function (bytes, record) => element.');
+  return new KinesisInputDStream(this, (r) => {
+    try {
+      return [decode(r.data, r)];
+    } catch (e) {
+      throw new RecordDecodeError(r.shardId, r.sequenceNumber, (e as Error).message);
+    }
+  });
+};
