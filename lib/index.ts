@@ -19,3 +19,15 @@ export { formatPprint, formatBatchTime, pythonRepr, pythonStr } from './sinks/pp
 export type { QueueInputDStream } from './sources/queue';
 export type { SocketInputDStream } from './sources/socket';
 export type { TextFileInputDStream } from './sources/text-file';
+export { definePipeline } from './engine/pipeline';
+export type { Pipeline, PipelineOptions } from './engine/pipeline';
+export { ServerlessEngine, MissingHistoryError } from './engine/serverless';
+export type { EngineMetrics, EngineMetricName, MapPhaseResult, ServerlessEngineOptions } from './engine/serverless';
+export { KinesisInputDStream, RecordDecodeError, decodeLines } from './sources/kinesis';
+export type { KinesisInputRecord } from './sources/kinesis';
+export type { ToCloudWatchOptions } from './dstream/to-cloudwatch';
+export { setMetricEmitter } from './sinks/cloudwatch';
+export type { MetricDatapoint, MetricEmitter } from './sinks/cloudwatch';
+export type { StateStore, StoreItem, StoreStats, Condition } from './state/types';
+export { runPipelineInMemory } from './engine/in-memory';
+export type { InMemoryRunOptions } from './engine/in-memory';

@@ -34,3 +34,4 @@ import '../sources/socket';
 import '../sources/text-file';
 import '../sources/union';
 import '../sources/kinesis';
+import './to-cloudwatch';

@@ -13,6 +13,8 @@ import { keys, padSeq, padTime } from './keys';
 /** Counters and timings the engine reports (wired to CloudWatch EMF by lib/runtime). */
 export interface EngineMetrics {
   count(name: EngineMetricName, value: number): void;
+  /** Publishes what was counted (called at the end of each invocation). */
+  flush?(): void;
 }
 
 export type EngineMetricName =
@@ -124,6 +126,11 @@ export class ServerlessEngine {
     this.latenessMs = Math.round(pipeline.options.allowedLateness * 1000);
     this.log =
       options.log ?? ((message, fields) => console.error(JSON.stringify({ level: 'WARN', message, ...fields })));
+  }
+
+  /** Publishes the metrics counted so far (end of an invocation). */
+  flushMetrics(): void {
+    this.options.metrics?.flush?.();
   }
 
   private metric(name: EngineMetricName, value: number): void {
@@ -259,6 +266,10 @@ export class ServerlessEngine {
     }
     void ssc;
 
+    // The progress item exists before any partial of its batches (a crash after the partials and the
+    // checkpoint must not leave batches that no closer knows of).
+    if (minBatch !== undefined) await this.ensureProgress(minBatch, progress);
+
     // 3. Idempotent partials: one per (batch, shard, first sequence number), chunked by the store.
     const items: StoreItem[] = [];
     for (const [t, g] of groups) {
@@ -293,12 +304,14 @@ export class ServerlessEngine {
         { or: [{ notExists: true }, { attr: 'seq', op: '<', value: padSeq(lastApplied) }] },
       );
     }
-    if (minBatch !== undefined) await this.ensureProgress(minBatch, progress);
 
     this.metric('RecordsIn', result.processed);
     this.metric('LateRecords', result.late);
     this.metric('DecodeErrors', result.decodeErrors);
-    if (result.failedSequenceNumber) this.metric('UserFunctionErrors', 1);
+    if (result.failedSequenceNumber) {
+      this.metric('UserFunctionErrors', 1);
+      this.metric('FailedRecords', records.length - result.processed - result.duplicates);
+    }
     return result;
   }
 
