@@ -1,5 +1,5 @@
 import { definePipeline, runPipelineInMemory, ServerlessEngine, StateSpec } from '../../lib';
-import type { DStream, KinesisInputRecord, Pipeline, StateStore, StoreItem, StreamingContext } from '../../lib';
+import type { DStream, KinesisInputRecord, Pipeline, State, StateStore, StoreItem, StreamingContext } from '../../lib';
 import { canonicalJson } from '../../lib/util/key-map';
 
 /** Outputs of a pipeline run, by output index then batch time (a re-run of a batch overwrites). */
@@ -77,10 +77,10 @@ export function templates(b: number, w: number, s: number, timeout: number): Tem
           .flatMap(split)
           .map((x) => [x, 1] as [string, number])
           .mapWithState(
-            StateSpec.function((k: string, v: number | undefined, st) => {
+            StateSpec.function((k: string, v: number | undefined, st: State<number>) => {
               if (st.isTimingOut()) return [k, -1] as [string, number];
               const n = (st.getOption() ?? 0) + (v ?? 0);
-              st.update(n as number);
+              st.update(n);
               return [k, n] as [string, number];
             }).timeout(timeout * b),
           );
