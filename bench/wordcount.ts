@@ -5,7 +5,7 @@
  * is checked equal to the loop's. Reported: lines/s of each (median of the rounds) and the ratio.
  */
 import { StreamingContext } from '../lib';
-import { generateLines, median } from './data';
+import { cpuNow, generateLines, median } from './data';
 
 export interface WordCountResult {
   lines: number;
@@ -58,12 +58,12 @@ export async function runWordCount(lines = 1_000_000, rounds = 5): Promise<WordC
   const loopTimes: number[] = [];
   const engineTimes: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    let t = process.hrtime.bigint();
+    let t = cpuNow();
     handLoop(batches);
-    loopTimes.push(Number(process.hrtime.bigint() - t) / 1e9);
-    t = process.hrtime.bigint();
+    loopTimes.push(cpuNow() - t);
+    t = cpuNow();
     await engine(batches);
-    engineTimes.push(Number(process.hrtime.bigint() - t) / 1e9);
+    engineTimes.push(cpuNow() - t);
   }
   const loopLinesPerSec = lines / median(loopTimes);
   const engineLinesPerSec = lines / median(engineTimes);

@@ -86,6 +86,31 @@ interface Progress {
   closedUpTo?: number;
 }
 
+/** Map-stage outputs of one shard's records for one batch time. */
+interface Group {
+  first: string;
+  last: string;
+  records: number;
+  elements: unknown[][];
+  combiners: (ReturnType<typeof ShuffledDStream.combiner> | undefined)[];
+}
+
+/** What applying records gave: groups by batch time and the counters. */
+interface AppliedRecords {
+  groups: Map<number, Group>;
+  lastApplied: string | undefined;
+  maxArrival: number;
+  minBatch: number | undefined;
+  processed: number;
+  duplicates: number;
+  decodeErrors: number;
+  late: number;
+  decodeErrorList: RecordDecodeError[];
+  /** Index of the record on which a user function threw. */
+  failedIndex?: number;
+  failure?: Error;
+}
+
 /** The compiled map stage of a pipeline: what the map phase computes per record. */
 interface MapStage {
   sources: KinesisInputDStream<unknown>[];
@@ -177,92 +202,41 @@ export class ServerlessEngine {
       this.store.get(meta, keys.shardSk(shardId)),
       this.store.get(meta, keys.progressSk),
     ]);
-    const checkpoint = shardItem ? BigInt(String(shardItem.attrs?.seq)) : -1n;
+    const checkpoint = shardItem ? BigInt(String(shardItem.attrs?.seq)).toString() : '';
     const progress = progressItem ? readProgress(progressItem) : undefined;
     const ssc = this.context(progress?.zero ?? 0);
     const stage = this.stage as MapStage;
+    void stage;
 
-    // Fused per-record functions for every frontier, writing into the current record's buffers.
-    let buffers: unknown[][] = [];
-    const fused = stage.frontiers.map((f, i) => {
-      let fn: (x: unknown) => void = (x) => buffers[i].push(x);
-      for (let j = f.chain.length - 1; j >= 0; j--) fn = f.chain[j].fuse(fn);
-      return { source: f.source, fn };
-    });
-
-    interface Group {
-      first: string;
-      last: string;
-      records: number;
-      elements: unknown[][];
-      combiners: Map<ShuffledDStream<unknown, unknown, unknown>, ReturnType<typeof ShuffledDStream.combiner>>;
-    }
-    const groups = new Map<number, Group>();
-    let lastApplied: string | undefined;
-    let maxArrival = Number(shardItem?.attrs?.watermark ?? 0);
-    let minBatch: number | undefined;
-
-    for (const r of records) {
-      if (BigInt(r.sequenceNumber) <= checkpoint) {
-        result.duplicates++;
-        continue;
-      }
-      let t = batchTimeOf(r.arrivalMs, this.intervalMs);
-      if (progress?.closedUpTo !== undefined && t <= progress.closedUpTo) {
-        t = progress.closedUpTo + this.intervalMs;
-        result.late++;
-      }
-      buffers = stage.frontiers.map(() => []);
-      try {
-        const decoded = new Map<KinesisInputDStream<unknown>, unknown[]>();
-        for (const src of stage.sources) {
-          try {
-            decoded.set(src, src.decode(r));
-          } catch (e) {
-            if (e instanceof RecordDecodeError) throw e;
-            throw new RecordDecodeError(r.shardId, r.sequenceNumber, (e as Error).message);
-          }
-        }
-        for (const { source, fn } of fused) for (const x of decoded.get(source) as unknown[]) fn(x);
-      } catch (e) {
-        if (e instanceof RecordDecodeError) {
-          result.decodeErrors++;
-          this.log('undecodable record skipped', { shardId: r.shardId, sequenceNumber: r.sequenceNumber, error: e.message });
-          lastApplied = r.sequenceNumber;
-          result.processed++;
-          continue;
-        }
-        result.failedSequenceNumber = r.sequenceNumber;
-        result.failure = e as Error;
-        this.log('user function failed on record; reporting it as a batch item failure', {
-          shardId: r.shardId,
-          sequenceNumber: r.sequenceNumber,
-          error: (e as Error).message,
-        });
-        break;
-      }
-      let g = groups.get(t);
-      if (!g) {
-        g = { first: r.sequenceNumber, last: r.sequenceNumber, records: 0, elements: stage.frontiers.map(() => []), combiners: new Map() };
-        groups.set(t, g);
-      }
-      g.last = r.sequenceNumber;
-      g.records++;
-      stage.frontiers.forEach((f, i) => {
-        const shuffle = stage.combined.get(f.stream);
-        if (shuffle) {
-          let c = g.combiners.get(shuffle);
-          if (!c) g.combiners.set(shuffle, (c = ShuffledDStream.combiner(shuffle.aggregator)));
-          for (const kv of buffers[i]) c.add(kv as [unknown, unknown]);
-        } else {
-          const out = g.elements[i];
-          for (const x of buffers[i]) out.push(x);
-        }
+    // Apply the records; if a user function throws on record k, apply again only the records
+    // before k (functions are deterministic): a record is applied whole or not at all, and the
+    // hot path needs no per-record buffering.
+    let applied = this.applyRecords(records, checkpoint, progress, Number(shardItem?.attrs?.watermark ?? 0));
+    if (applied.failedIndex !== undefined) {
+      const failed = records[applied.failedIndex];
+      result.failedSequenceNumber = failed.sequenceNumber;
+      result.failure = applied.failure;
+      this.log('user function failed on record; reporting it as a batch item failure', {
+        shardId: failed.shardId,
+        sequenceNumber: failed.sequenceNumber,
+        error: String(applied.failure?.message ?? applied.failure),
       });
-      lastApplied = r.sequenceNumber;
-      result.processed++;
-      maxArrival = Math.max(maxArrival, r.arrivalMs);
-      minBatch = minBatch === undefined ? t : Math.min(minBatch, t);
+      let prefix = records.slice(0, applied.failedIndex);
+      applied = this.applyRecords(prefix, checkpoint, progress, Number(shardItem?.attrs?.watermark ?? 0));
+      while (applied.failedIndex !== undefined) {
+        // A function that failed earlier this time (not deterministic): stop there instead.
+        result.failedSequenceNumber = prefix[applied.failedIndex].sequenceNumber;
+        prefix = prefix.slice(0, applied.failedIndex);
+        applied = this.applyRecords(prefix, checkpoint, progress, Number(shardItem?.attrs?.watermark ?? 0));
+      }
+    }
+    const { groups, lastApplied, maxArrival, minBatch } = applied;
+    result.processed = applied.processed;
+    result.duplicates = applied.duplicates;
+    result.decodeErrors = applied.decodeErrors;
+    result.late = applied.late;
+    for (const e of applied.decodeErrorList) {
+      this.log('undecodable record skipped', { shardId: e.shardId, sequenceNumber: e.sequenceNumber, error: e.message });
     }
     void ssc;
 
@@ -277,7 +251,7 @@ export class ServerlessEngine {
       stage.frontiers.forEach((f, i) => {
         const shuffle = stage.combined.get(f.stream);
         if (shuffle) {
-          const c = g.combiners.get(shuffle);
+          const c = g.combiners[i];
           payload.combined[ServerlessEngine.streamKey(shuffle)] = c ? Array.from(c.map.entries()) : [];
         } else {
           payload.elements[ServerlessEngine.streamKey(f.stream)] = g.elements[i];
@@ -313,6 +287,104 @@ export class ServerlessEngine {
       this.metric('FailedRecords', records.length - result.processed - result.duplicates);
     }
     return result;
+  }
+
+  /** Runs the map stage over records (one shard, in order), grouping outputs by batch time. */
+  private applyRecords(
+    records: KinesisInputRecord[],
+    checkpoint: string,
+    progress: Progress | undefined,
+    watermark: number,
+  ): AppliedRecords {
+    const stage = this.stage as MapStage;
+    const nF = stage.frontiers.length;
+    let current: Group | undefined;
+    // The fused function of each frontier ends in the current record's group: its combiner
+    // (map-side combine) or its element list.
+    const fusedFns = stage.frontiers.map((f, i) => {
+      const shuffle = stage.combined.get(f.stream);
+      let fn: (x: unknown) => void = shuffle
+        ? (x) => (current as Group).combiners[i]?.add(x as [unknown, unknown])
+        : (x) => (current as Group).elements[i].push(x);
+      for (let j = f.chain.length - 1; j >= 0; j--) fn = f.chain[j].fuse(fn);
+      return fn;
+    });
+    const sourceOf = stage.frontiers.map((f) => stage.sources.indexOf(f.source));
+    const decoded: unknown[][] = new Array(stage.sources.length);
+    const out: AppliedRecords = {
+      groups: new Map(),
+      lastApplied: undefined,
+      maxArrival: watermark,
+      minBatch: undefined,
+      processed: 0,
+      duplicates: 0,
+      decodeErrors: 0,
+      late: 0,
+      decodeErrorList: [],
+    };
+    let pastCheckpoint = false;
+    for (let k = 0; k < records.length; k++) {
+      const r = records[k];
+      // Records of a shard come in sequence order: once one is past the checkpoint, all later ones are.
+      if (!pastCheckpoint) {
+        if (compareSeq(r.sequenceNumber, checkpoint) <= 0) {
+          out.duplicates++;
+          continue;
+        }
+        pastCheckpoint = true;
+      }
+      let t = batchTimeOf(r.arrivalMs, this.intervalMs);
+      let late = false;
+      if (progress?.closedUpTo !== undefined && t <= progress.closedUpTo) {
+        t = progress.closedUpTo + this.intervalMs;
+        late = true;
+      }
+      try {
+        for (let s = 0; s < stage.sources.length; s++) decoded[s] = stage.sources[s].decode(r);
+      } catch (e) {
+        const err =
+          e instanceof RecordDecodeError ? e : new RecordDecodeError(r.shardId, r.sequenceNumber, (e as Error).message);
+        out.decodeErrors++;
+        out.decodeErrorList.push(err);
+        out.lastApplied = r.sequenceNumber;
+        out.processed++;
+        continue;
+      }
+      let g = out.groups.get(t);
+      if (!g) {
+        g = {
+          first: r.sequenceNumber,
+          last: r.sequenceNumber,
+          records: 0,
+          elements: stage.frontiers.map(() => []),
+          combiners: stage.frontiers.map((f) => {
+            const shuffle = stage.combined.get(f.stream);
+            return shuffle ? ShuffledDStream.combiner(shuffle.aggregator) : undefined;
+          }),
+        };
+        out.groups.set(t, g);
+      }
+      current = g;
+      try {
+        for (let i = 0; i < nF; i++) {
+          const items = decoded[sourceOf[i]];
+          const fn = fusedFns[i];
+          for (let j = 0; j < items.length; j++) fn(items[j]);
+        }
+      } catch (e) {
+        out.failedIndex = k;
+        out.failure = e as Error;
+        return out;
+      }
+      g.last = r.sequenceNumber;
+      g.records++;
+      if (late) out.late++;
+      out.lastApplied = r.sequenceNumber;
+      out.processed++;
+      if (r.arrivalMs > out.maxArrival) out.maxArrival = r.arrivalMs;
+      if (out.minBatch === undefined || t < out.minBatch) out.minBatch = t;
+    }
+    return out;
   }
 
   /** Creates the progress item at the first batch seen, or moves it earlier while nothing is closed. */
@@ -500,6 +572,15 @@ export class ServerlessEngine {
       for (const s of graph.streams) s.generated.clear();
     }
   }
+}
+
+/**
+ * Compares two Kinesis sequence numbers (decimal strings without leading zeros) as numbers, without
+ * BigInt: a longer string is larger; equal lengths compare by characters. '' is below everything.
+ */
+export function compareSeq(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function readProgress(item: StoreItem): Progress {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { StreamingContext } from '../dstream/context';
 import { RDD } from '../dstream/rdd';
 import { batchTimeOf } from '../plan/time';
@@ -31,7 +32,6 @@ export class RecordDecodeError extends Error {
 /** Lines longer than this many UTF-8 bytes are a decode error (Kinesis records are at most 1 MiB, 10 MiB if raised). */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The UTF-8 lines of a record (one record may carry several `\n`-separated lines; a final newline
@@ -40,12 +40,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeLines(record: KinesisInputRecord, maxLineBytes = DEFAULT_MAX_LINE_BYTES): string[] {
   if (record.data.length === 0) return [];
-  let text: string;
-  try {
-    text = utf8.decode(record.data);
-  } catch {
-    throw new RecordDecodeError(record.shardId, record.sequenceNumber, 'invalid UTF-8');
-  }
+  const bytes = Buffer.isBuffer(record.data)
+    ? record.data
+    : Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength);
+  if (!isUtf8(bytes)) throw new RecordDecodeError(record.shardId, record.sequenceNumber, 'invalid UTF-8');
+  const text = bytes.toString('utf8');
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   for (let i = 0; i < lines.length; i++) {

@@ -1,0 +1,26 @@
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+
+/** A Kinesis event as Lambda delivers it: base64 data, arrival time in seconds, one shard. */
+export function kinesisEvent(lines: string[], arrivalMs: number, shardId = 'shardId-000000000000'): KinesisStreamEvent {
+  let seq = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n;
+  const Records: KinesisStreamRecord[] = lines.map((line, i) => {
+    seq += 1n;
+    return {
+      kinesis: {
+        kinesisSchemaVersion: '1.0',
+        partitionKey: `pk-${i}`,
+        sequenceNumber: seq.toString(),
+        data: Buffer.from(line, 'utf8').toString('base64'),
+        approximateArrivalTimestamp: (arrivalMs + (i % 500)) / 1000,
+      },
+      eventSource: 'aws:kinesis',
+      eventVersion: '1.0',
+      eventID: `${shardId}:${seq}`,
+      eventName: 'aws:kinesis:record',
+      invokeIdentityArn: 'arn:aws:iam::123456789012:role/bench',
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/bench',
+    };
+  });
+  return { Records };
+}
