@@ -30,7 +30,8 @@ export function utf8Bytes(s: string): number {
  */
 export function validateKey(pk: string, sk: string): void {
   const problem = keyProblem('pk', pk, MAX_PK_BYTES) ?? keyProblem('sk', sk, MAX_SK_BYTES);
-  if (problem) throw new StateStoreError(`invalid key ${JSON.stringify(pk)} / ${JSON.stringify(sk)}: ${problem}`);
+  if (problem)
+    throw new StateStoreError(`invalid key ${JSON.stringify(pk)} / ${JSON.stringify(sk)}: ${problem}`);
   if (sk.includes(CHUNK_MARK)) {
     throw new StateStoreError(
       `invalid sort key ${JSON.stringify(sk)}: it contains ${JSON.stringify(CHUNK_MARK)}, which chunk items use`,
@@ -42,6 +43,12 @@ function keyProblem(name: string, value: unknown, maxBytes: number): string | un
   if (typeof value !== 'string' || value.length === 0) return `${name} must be a non-empty string`;
   const bytes = utf8Bytes(value);
   return bytes > maxBytes ? `${name} is ${bytes} UTF-8 bytes, more than ${maxBytes}` : undefined;
+}
+
+/** Throws a `StateStoreError` unless `pk` is a usable partition key (as for `query`). */
+export function validatePartitionKey(pk: string): void {
+  const problem = keyProblem('pk', pk, MAX_PK_BYTES);
+  if (problem) throw new StateStoreError(`invalid partition key ${JSON.stringify(pk)}: ${problem}`);
 }
 
 /** Throws a `StateStoreError` unless `name` is a caller attribute name (`[A-Za-z0-9_]+`, not reserved). */
@@ -73,7 +80,10 @@ export function validateItem(item: StoreItem): void {
   if (item.data !== undefined && !(item.data instanceof Uint8Array)) {
     throw new StateStoreError(`invalid data for item ${item.pk} / ${item.sk}: expected a Uint8Array`);
   }
-  if (item.expiresAt !== undefined && !(typeof item.expiresAt === 'number' && Number.isFinite(item.expiresAt))) {
+  if (
+    item.expiresAt !== undefined &&
+    !(typeof item.expiresAt === 'number' && Number.isFinite(item.expiresAt))
+  ) {
     throw new StateStoreError(
       `invalid expiresAt for item ${item.pk} / ${item.sk}: ${String(item.expiresAt)}; use epoch seconds`,
     );
@@ -106,10 +116,7 @@ export function isExpired(expiresAt: number | undefined, nowMs: number): boolean
  * @example numberBytes(12345) // 4
  */
 export function numberBytes(n: number): number {
-  const digits = Math.abs(n)
-    .toExponential()
-    .replace(/e.*$/, '')
-    .replace('.', '').length;
+  const digits = Math.abs(n).toExponential().replace(/e.*$/, '').replace('.', '').length;
   return 1 + Math.ceil(digits / 2) + (n < 0 ? 1 : 0);
 }
 
