@@ -48,8 +48,9 @@ export function decodeLines(record: KinesisInputRecord, maxLineBytes = DEFAULT_M
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+    let l = lines[i];
+    // The '\r' of a CRLF is part of the line ending, not of the line (it must not count toward the limit).
+    if (l.endsWith('\r')) lines[i] = l = l.slice(0, -1);
     if (l.length > maxLineBytes / 4 && Buffer.byteLength(l, 'utf8') > maxLineBytes) {
       throw new RecordDecodeError(
         record.shardId,
