@@ -1,0 +1,37 @@
+import fc from 'fast-check';
+import { DynamoDbStateStore, createStateTable } from '../../lib/state';
+import { startDynalite, type Dynalite } from '../helpers/dynalite';
+import { planArb, runDifferential } from './differential';
+
+// The same differential runs on DynamoDbStateStore against dynalite in process (a smaller set:
+// every request goes over HTTP).
+let db: Dynalite;
+let tables = 0;
+
+beforeAll(async () => {
+  db = await startDynalite();
+});
+afterAll(async () => {
+  await db.stop();
+});
+
+async function freshStoreFactory() {
+  const tableName = `diff-${++tables}`;
+  await createStateTable(db.client, tableName);
+  return (now: () => number) => new DynamoDbStateStore({ client: db.client, tableName, now });
+}
+
+const runs = Number(process.env.DIFF_DYNALITE_RUNS ?? 4);
+
+describe('serverless engine equals the in-memory engine (DynamoDbStateStore on dynalite)', () => {
+  for (const shards of [1, 2, 4]) {
+    test(`${shards} shard(s), with faults`, async () => {
+      await fc.assert(
+        fc.asyncProperty(planArb([shards], true, 15), async (plan) => {
+          expect(await runDifferential(plan, await freshStoreFactory())).toEqual([]);
+        }),
+        { numRuns: runs },
+      );
+    });
+  }
+});
