@@ -1,3 +1,6 @@
+// Batch times print in local time (as PySpark's pprint): tests run in UTC so expected strings are fixed.
+process.env.TZ = 'UTC';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',

@@ -211,7 +211,9 @@ export class ServerlessEngine {
     // Apply the records; if a user function throws on record k, apply again only the records
     // before k (functions are deterministic): a record is applied whole or not at all, and the
     // hot path needs no per-record buffering.
-    let applied = this.applyRecords(records, checkpoint, progress, Number(shardItem?.attrs?.watermark ?? 0));
+    const mergedBefore = await this.mergedInClosedBatches(shardId, records, progress);
+    const watermark = Number(shardItem?.attrs?.watermark ?? 0);
+    let applied = this.applyRecords(records, checkpoint, progress, watermark, mergedBefore);
     if (applied.failedIndex !== undefined) {
       const failed = records[applied.failedIndex];
       result.failedSequenceNumber = failed.sequenceNumber;
@@ -222,12 +224,12 @@ export class ServerlessEngine {
         error: String(applied.failure?.message ?? applied.failure),
       });
       let prefix = records.slice(0, applied.failedIndex);
-      applied = this.applyRecords(prefix, checkpoint, progress, Number(shardItem?.attrs?.watermark ?? 0));
+      applied = this.applyRecords(prefix, checkpoint, progress, watermark, mergedBefore);
       while (applied.failedIndex !== undefined) {
         // A function that failed earlier this time (not deterministic): stop there instead.
         result.failedSequenceNumber = prefix[applied.failedIndex].sequenceNumber;
         prefix = prefix.slice(0, applied.failedIndex);
-        applied = this.applyRecords(prefix, checkpoint, progress, Number(shardItem?.attrs?.watermark ?? 0));
+        applied = this.applyRecords(prefix, checkpoint, progress, watermark, mergedBefore);
       }
     }
     const { groups, lastApplied, maxArrival, minBatch } = applied;
@@ -266,6 +268,9 @@ export class ServerlessEngine {
       });
     }
     if (items.length) await this.store.putAll(items);
+    // A batch closed by its lateness while these partials were being written may have missed them:
+    // make sure every partial was merged or lands in an open batch, before the checkpoint moves.
+    result.late += await this.confirmPartials(shardId, items);
 
     // 4. Checkpoint and watermark, conditionally, never backwards.
     if (lastApplied !== undefined) {
@@ -289,12 +294,86 @@ export class ServerlessEngine {
     return result;
   }
 
+  /**
+   * For records whose batch is already closed (a retry after a crash, or a late record): the last
+   * sequence number of this shard that each such batch merged, from the close items.
+   */
+  private async mergedInClosedBatches(
+    shardId: string,
+    records: KinesisInputRecord[],
+    progress: Progress | undefined,
+  ): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    if (progress?.closedUpTo === undefined) return out;
+    const closedUpTo = progress.closedUpTo;
+    const times = new Set<number>();
+    for (const r of records) {
+      const t = batchTimeOf(r.arrivalMs, this.intervalMs);
+      if (t <= closedUpTo) times.add(t);
+    }
+    if (times.size === 0) return out;
+    const items = await this.store.query(keys.close(this.pipeline.name), {
+      skFrom: padTime(Math.min(...times)),
+      skTo: padTime(Math.max(...times)),
+    });
+    for (const it of items) {
+      const seq = mergedSeq(it, shardId);
+      if (seq !== undefined) out.set(Number(it.sk), seq);
+    }
+    return out;
+  }
+
+  /**
+   * After writing partials: a batch whose close started meanwhile (its lateness passed while this
+   * invocation ran) may not have merged them. Waits for such a close to finish, then moves every
+   * partial it did not merge to the oldest open batch, as late records. Returns how many records
+   * were moved. Throws (the invocation is retried) if a close stays in progress.
+   */
+  private async confirmPartials(shardId: string, items: StoreItem[]): Promise<number> {
+    const closePk = keys.close(this.pipeline.name);
+    let moved = 0;
+    let pending = items;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 20) throw new Error(`partials of ${shardId} keep missing closed batches; retrying the invocation`);
+      const next: StoreItem[] = [];
+      for (const item of pending) {
+        const t = Number(item.pk.slice(item.pk.lastIndexOf('#') + 1));
+        let close = await this.store.get(closePk, padTime(t));
+        if (!close) continue; // no closer has claimed t yet: the one that does reads this partial
+        for (let wait = 0; close?.attrs?.status === 'claimed' && wait < 50; wait++) {
+          await new Promise((r) => setTimeout(r, 100));
+          close = await this.store.get(closePk, padTime(t));
+        }
+        if (close?.attrs?.status !== 'done') {
+          throw new Error(`batch ${t} is being closed while ${shardId} wrote to it; retrying the invocation`);
+        }
+        const seq = mergedSeq(close, shardId);
+        if (seq !== undefined && compareSeq(seq, String(item.attrs?.last)) >= 0) continue; // merged
+        const progress = await this.progress();
+        const open = Math.max(t, progress?.closedUpTo ?? t) + this.intervalMs;
+        const again: StoreItem = { ...item, pk: keys.partial(this.pipeline.name, open) };
+        await this.store.put(again);
+        moved += Number(item.attrs?.records ?? 0);
+        this.log('records of a batch closed meanwhile moved to the oldest open batch (late)', {
+          shardId,
+          from: t,
+          to: open,
+          records: item.attrs?.records,
+        });
+        next.push(again);
+      }
+      pending = next;
+    }
+    return moved;
+  }
+
   /** Runs the map stage over records (one shard, in order), grouping outputs by batch time. */
   private applyRecords(
     records: KinesisInputRecord[],
     checkpoint: string,
     progress: Progress | undefined,
     watermark: number,
+    mergedBefore: Map<number, string>,
   ): AppliedRecords {
     const stage = this.stage as MapStage;
     const nF = stage.frontiers.length;
@@ -336,6 +415,13 @@ export class ServerlessEngine {
       let t = batchTimeOf(r.arrivalMs, this.intervalMs);
       let late = false;
       if (progress?.closedUpTo !== undefined && t <= progress.closedUpTo) {
+        const merged = mergedBefore.get(t);
+        if (merged !== undefined && compareSeq(r.sequenceNumber, merged) <= 0) {
+          // A retried record that its (closed) batch already merged: applied once, not again.
+          out.duplicates++;
+          out.lastApplied = r.sequenceNumber;
+          continue;
+        }
         t = progress.closedUpTo + this.intervalMs;
         late = true;
       }
@@ -465,8 +551,12 @@ export class ServerlessEngine {
         }
         break; // another closer holds a live claim on t
       }
-      await this.runBatch(t, progress.zero);
-      await this.store.put({ pk: closePk, sk: padTime(t), attrs: { status: 'done', owner: this.owner, doneAt: this.now() } });
+      const merged = await this.runBatch(t, progress.zero);
+      await this.store.put({
+        pk: closePk,
+        sk: padTime(t),
+        attrs: { status: 'done', owner: this.owner, doneAt: this.now(), merged: JSON.stringify(merged) },
+      });
       await this.advance(meta, progress, t);
       this.metric('BatchesClosed', 1);
       this.metric('BatchLatencyMs', Math.max(0, this.now() - t));
@@ -483,7 +573,7 @@ export class ServerlessEngine {
   }
 
   /** Computes batch `t` from its partials and the stored history, runs the outputs, persists history. */
-  private async runBatch(t: number, zero: number): Promise<void> {
+  private async runBatch(t: number, zero: number): Promise<Record<string, string>> {
     const ssc = this.context(zero);
     const graph = ssc.graph;
     const stage = this.stage as MapStage;
@@ -503,6 +593,11 @@ export class ServerlessEngine {
           `overlapping partials in batch ${t} for ${p.shardId}: ${p.first}-${p.last} and ${q.first}-${q.last}; refusing to double count.`,
         );
       }
+    }
+    // The last sequence number merged per shard: a map phase that raced this close checks it.
+    const merged: Record<string, string> = {};
+    for (const p of partials) {
+      if (merged[p.shardId] === undefined || compareSeq(p.last, merged[p.shardId]) > 0) merged[p.shardId] = p.last;
     }
     for (const s of graph.streams) s.generated.clear();
     for (const src of stage.sources) src.generated.set(t, RDD.empty());
@@ -571,7 +666,14 @@ export class ServerlessEngine {
       graph.historyProvider = undefined;
       for (const s of graph.streams) s.generated.clear();
     }
+    return merged;
   }
+}
+
+/** The last sequence number of `shardId` that a done close item says it merged. */
+function mergedSeq(close: StoreItem, shardId: string): string | undefined {
+  if (close.attrs?.status !== 'done' || typeof close.attrs?.merged !== 'string') return undefined;
+  return (JSON.parse(close.attrs.merged) as Record<string, string>)[shardId];
 }
 
 /**

@@ -364,7 +364,7 @@ describe('kinesisHandler: late records', () => {
     expect(counts.get(T0 + 2000)).toEqual({ b: 1, late: 1 });
   });
 
-  test('a record whose batch closes by lateness while its map phase is in flight still counts, late [FAILS: engine race, record lost]', async () => {
+  test('a record whose batch closes by lateness while its map phase is in flight still counts, late (the map phase re-checks the close)', async () => {
     // DESIGN 3.3: "A record that arrives for a batch already closed (late) goes to the oldest open
     // batch ... nothing is dropped silently". mapPhase reads the progress item once, before applying
     // its records; if a closer closes their batch before the partials are written, the partials land
