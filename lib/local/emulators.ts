@@ -46,15 +46,6 @@ export interface Emulators {
 /** How long a server may take to close before its open connections are cut. */
 const CLOSE_GRACE_MS = 2000;
 
-// The emulators ship no type declarations; these are the parts we use.
-type ServerFactory = (options: Record<string, unknown>) => Server;
-interface S3rverInstance {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-  httpServer?: Server;
-}
-type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
-
 interface Running {
   name: string;
   close(): Promise<void>;
@@ -87,7 +78,8 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
   try {
     const endpoints = { kinesisEndpoint: '', dynamoEndpoint: '', s3Endpoint: '' };
     if (services.has('kinesis')) {
-      const kinesalite = require('kinesalite') as ServerFactory;
+      // Loaded on demand: the emulators pull in LevelDB, Koa and more, which `produce` never needs.
+      const { default: kinesalite } = await import('kinesalite');
       const kinesisDir = dirFor('kinesis');
       const server = kinesalite({
         createStreamMs: 0,
@@ -100,7 +92,7 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
       running.push({ name: 'kinesalite', close: () => closeServer(server) });
     }
     if (services.has('dynamodb')) {
-      const dynalite = require('dynalite') as ServerFactory;
+      const { default: dynalite } = await import('dynalite');
       const dynamoDir = dirFor('dynamodb');
       const server = dynalite({
         createTableMs: 0,
@@ -132,8 +124,8 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
 }
 
 async function startS3rver(directory: string, running: Running[]): Promise<string> {
-  const S3rver = require('s3rver') as S3rverClass;
-  registerEnvironmentAccessKey();
+  const { default: S3rver } = await import('s3rver');
+  await registerEnvironmentAccessKey();
   const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
   const { port } = await s3rver.run();
   running.push({
@@ -151,18 +143,17 @@ async function startS3rver(directory: string, running: Running[]): Promise<strin
  * it does not check v4 signatures. Clients that take credentials from the environment would be
  * refused, so the environment's key id is registered too (in memory, in this process only).
  */
-function registerEnvironmentAccessKey(): void {
+async function registerEnvironmentAccessKey(): Promise<void> {
   const id = process.env.AWS_ACCESS_KEY_ID;
   if (!id) return;
-  const account = require('s3rver/lib/models/account') as {
-    DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void };
-  };
-  account.DUMMY_ACCOUNT.createKeyPair(id, process.env.AWS_SECRET_ACCESS_KEY ?? '');
+  const { DUMMY_ACCOUNT } = await import('s3rver/lib/models/account');
+  DUMMY_ACCOUNT.createKeyPair(id, process.env.AWS_SECRET_ACCESS_KEY ?? '');
 }
 
 function listen(name: string, server: Server): Promise<string> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(new EmulatorError(`${name} could not listen on 127.0.0.1: ${err.message}`));
+    const onError = (err: Error) =>
+      reject(new EmulatorError(`${name} could not listen on 127.0.0.1: ${err.message}`));
     server.once('error', onError);
     server.listen(0, '127.0.0.1', () => {
       server.off('error', onError);
@@ -180,7 +171,10 @@ function listen(name: string, server: Server): Promise<string> {
  * Closes a server (by its own close, which also closes the emulator's database) and waits for
  * it. Idle keep-alive sockets are closed at once; busy ones get a grace period, then are cut.
  */
-function closeServer(server: Server, close: () => Promise<void> = () => promisifyClose(server)): Promise<void> {
+function closeServer(
+  server: Server,
+  close: () => Promise<void> = () => promisifyClose(server),
+): Promise<void> {
   const cutTimer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
   cutTimer.unref();
   const closed = close();
@@ -229,9 +223,12 @@ export async function ensureStream(
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
   } catch (err) {
     if ((err as Error).name !== 'ResourceInUseException') {
-      throw new EmulatorError(`Could not create stream '${name}' (${shards} shards): ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new EmulatorError(
+        `Could not create stream '${name}' (${shards} shards): ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
@@ -240,7 +237,11 @@ export async function ensureStream(
       new DescribeStreamSummaryCommand({ StreamName: name }),
     );
     if (summary?.StreamStatus === 'ACTIVE') {
-      return { streamName: name, streamArn: summary.StreamARN ?? '', shardCount: summary.OpenShardCount ?? shards };
+      return {
+        streamName: name,
+        streamArn: summary.StreamARN ?? '',
+        shardCount: summary.OpenShardCount ?? shards,
+      };
     }
     if (Date.now() > deadline) {
       throw new EmulatorError(

@@ -45,8 +45,9 @@ export class RecordTooLargeError extends Error {
   ) {
     super(
       `Line ${lineNumber} is ${bytes} bytes (data plus partition key), over the Kinesis record limit of ` +
-        `${limit} bytes; nothing of its PutRecords call was sent (${sent} records were delivered before it). ` +
-        `Split the line, or shorten it, and send the rest again from line ${lineNumber}.`,
+        `${limit} bytes. Nothing of its PutRecords call was sent: ` +
+        `${sent === 0 ? 'no line was delivered' : `lines 1 to ${sent} were delivered`}, ` +
+        `lines ${sent + 1} to ${lineNumber} were not. Split or shorten line ${lineNumber}, then send again from line ${sent + 1}.`,
     );
   }
 }

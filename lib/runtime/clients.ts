@@ -68,7 +68,8 @@ function hasEnvironmentCredentials(): boolean {
 function baseConfig(service: Service, opts: ClientOptions) {
   const endpoint = resolveEndpoint(service, opts.endpoint);
   const credentials =
-    opts.credentials ?? (endpoint !== undefined && !hasEnvironmentCredentials() ? { ...LOCAL_CREDENTIALS } : undefined);
+    opts.credentials ??
+    (endpoint !== undefined && !hasEnvironmentCredentials() ? { ...LOCAL_CREDENTIALS } : undefined);
   return {
     region: resolveRegion(opts.region),
     ...(endpoint !== undefined ? { endpoint } : {}),

@@ -1,0 +1,24 @@
+/**
+ * Local emulation: embedded emulators, the producer, and the poller that plays Lambda's Kinesis
+ * event source mapping. Nothing here runs in Lambda.
+ */
+export * from './clients';
+export { startEmulators, ensureStream, ensureBucket } from './emulators';
+export type { Emulators, EmulatorOptions, EmulatedService, StreamInfo } from './emulators';
+export { produce, PUT_RECORDS_LIMITS } from './producer';
+export type { ProduceOptions, ProduceResult, ProduceProgress, PutRecordsClient } from './producer';
+export { KinesisPoller } from './poller';
+export type { KinesisPollerOptions, BatchStats, FailedBatch, KinesisHandlerFn } from './poller';
+export { toKinesisStreamRecord } from './kinesis-record';
+export type { ShardRecord, EventSourceInfo } from './kinesis-record';
+export { parseBatchResponse } from './batch-response';
+export type { BatchOutcome } from './batch-response';
+export { compareSequenceNumbers, isSequenceNumber } from './sequence';
+export {
+  EmulatorError,
+  ProducerError,
+  RecordTooLargeError,
+  PollerConfigError,
+  PollerError,
+  PollerTimeoutError,
+} from './errors';
