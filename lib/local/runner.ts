@@ -1,0 +1,181 @@
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Pipeline } from '../engine/pipeline';
+import type { ServerlessEngine } from '../engine/serverless';
+import { batchTimeOf } from '../plan/time';
+import { formatBatchTime } from '../sinks/pprint-format';
+import { engineFor, kinesisHandler } from '../runtime/handlers';
+import { InMemoryEngineMetrics } from '../runtime/metrics';
+import { DynamoDbStateStore, createStateTable } from '../state';
+import { kinesisClient, dynamoClient, s3Client, resolveEndpoint } from './clients';
+import { startEmulators, ensureStream, ensureBucket, type Emulators } from './emulators';
+import { KinesisPoller } from './poller';
+
+/** Options of startLocalRun. */
+export interface LocalRunOptions {
+  pipeline: Pipeline;
+  /** Shards of the stream it creates. @default 2 */
+  shards?: number;
+  /** Persist the emulators' data in this directory. @default in memory */
+  dataDir?: string;
+  /** Use this endpoint (e.g. LocalStack) for Kinesis, DynamoDB and S3 instead of embedded emulators. @default AWS_ENDPOINT_URL, else embedded */
+  endpoint?: string;
+  /** Records per handler invocation. @default 500 */
+  batchSize?: number;
+  /** The event source's batching window, seconds. @default 0 */
+  maximumBatchingWindowInSeconds?: number;
+  /** One status line per closed batch. @default to stderr */
+  status?: (line: string) => void;
+  /** Where the endpoints file for `dstream inspect` goes. @default .dstream/ in the current directory */
+  stateDir?: string;
+}
+
+/** Resource names of a pipeline, locally and in the CDK stack's defaults. */
+export function localNames(pipeline: string): { stream: string; table: string; bucket: string } {
+  const base = `dstream-${pipeline.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
+  return { stream: base, table: base, bucket: base };
+}
+
+/** Endpoints a running `dstream run` uses, written for `dstream inspect` and `dstream produce`. */
+export interface LocalEndpoints {
+  pipeline: string;
+  kinesis?: string;
+  dynamodb?: string;
+  s3?: string;
+  stream: string;
+  table: string;
+  bucket: string;
+}
+
+/** A pipeline running on the local stack. */
+export interface LocalRun {
+  readonly endpoints: LocalEndpoints;
+  readonly kinesis: KinesisClient;
+  readonly dynamo: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly engine: ServerlessEngine;
+  readonly metrics: InMemoryEngineMetrics;
+  readonly poller: KinesisPoller;
+  /** Waits until every record sent so far is processed and its batch is closed. */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Stops the poller, the closer and the emulators it started. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a pipeline the way AWS runs it, on this machine: embedded kinesalite, dynalite and s3rver
+ * (or `endpoint`), the stream, table and bucket created, the local event-source poller invoking the
+ * same `kinesisHandler` Lambda runs, and the scheduled closer ticking every batch interval.
+ */
+export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun> {
+  const { pipeline } = options;
+  const names = localNames(pipeline.name);
+  const external = options.endpoint ?? resolveEndpoint('KINESIS');
+  let emulators: Emulators | undefined;
+  if (!external) emulators = await startEmulators({ dataDir: options.dataDir });
+  const endpoints: LocalEndpoints = {
+    pipeline: pipeline.name,
+    kinesis: emulators?.kinesisEndpoint ?? external,
+    dynamodb: emulators?.dynamoEndpoint ?? options.endpoint ?? resolveEndpoint('DYNAMODB'),
+    s3: emulators?.s3Endpoint ?? options.endpoint ?? resolveEndpoint('S3'),
+    ...names,
+  };
+  const kinesis = kinesisClient({ endpoint: endpoints.kinesis });
+  const dynamo = dynamoClient({ endpoint: endpoints.dynamodb });
+  const s3 = s3Client({ endpoint: endpoints.s3 });
+  const status = options.status ?? ((line: string) => process.stderr.write(line + '\n'));
+  let stopped = false;
+  let poller: KinesisPoller | undefined;
+  const endpointsFile = join(options.stateDir ?? '.dstream', `${pipeline.name}.json`);
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await poller?.stop().catch(() => undefined);
+    kinesis.destroy();
+    dynamo.destroy();
+    s3.destroy();
+    rmSync(endpointsFile, { force: true });
+    await emulators?.stop();
+  };
+  try {
+    await ensureStream(kinesis, names.stream, options.shards ?? 2);
+    await createStateTable(dynamo, names.table);
+    await ensureBucket(s3, names.bucket);
+    // The pipeline reads its bucket from the environment, as in Lambda.
+    process.env.DSTREAM_BUCKET = names.bucket;
+
+    const listShards = async () => {
+      const out = await kinesis.send(new ListShardsCommand({ StreamName: names.stream }));
+      return (out.Shards ?? []).map((s) => s.ShardId as string);
+    };
+    const metrics = new InMemoryEngineMetrics();
+    const handlerOptions = {
+      store: new DynamoDbStateStore({ client: dynamo, tableName: names.table }),
+      s3,
+      metrics,
+      listShards,
+    };
+    const engine = engineFor(pipeline, handlerOptions);
+    const handler = kinesisHandler(pipeline, { ...handlerOptions, closeAfterMap: false });
+    let lag = 0;
+    const close = async () => {
+      const closed = await engine.closeReady();
+      for (const t of closed) {
+        status(
+          `[dstream] batch ${formatBatchTime(t)} closed: ${metrics.totals.RecordsIn ?? 0} records in so far, ` +
+            `lag ${lag} ms, batch latency ${Date.now() - t} ms` +
+            (metrics.totals.LateRecords ? `, ${metrics.totals.LateRecords} late` : '') +
+            (metrics.totals.DecodeErrors ? `, ${metrics.totals.DecodeErrors} undecodable` : ''),
+        );
+      }
+    };
+    poller = new KinesisPoller({
+      client: kinesis,
+      streamName: names.stream,
+      handler: async (event) => {
+        const res = await handler(event);
+        await close();
+        return res;
+      },
+      batchSize: options.batchSize ?? 500,
+      maximumBatchingWindowInSeconds: options.maximumBatchingWindowInSeconds ?? 0,
+      tick: close,
+      tickIntervalMs: Math.max(200, Math.round(pipeline.batchInterval * 1000)),
+      pollIntervalMs: 100,
+      onBatch: (b) => (lag = b.millisBehindLatest),
+      onError: (e) => status(`[dstream] ${e.message}`),
+    });
+    await poller.start();
+    mkdirSync(join(endpointsFile, '..'), { recursive: true });
+    writeFileSync(endpointsFile, JSON.stringify(endpoints, null, 2) + '\n');
+    const p = poller;
+    return {
+      endpoints,
+      kinesis,
+      dynamo,
+      s3,
+      engine,
+      metrics,
+      poller: p,
+      async drain(timeoutMs = 60_000) {
+        const deadline = Date.now() + timeoutMs;
+        await p.runUntilIdle({ timeoutMs });
+        const last = batchTimeOf(Date.now(), Math.round(pipeline.batchInterval * 1000));
+        for (;;) {
+          await close();
+          const progress = await engine.progress();
+          if (!progress || (progress.closedUpTo ?? -Infinity) >= last) return;
+          if (Date.now() > deadline) throw new Error(`batches did not close within ${timeoutMs} ms (closed up to ${progress.closedUpTo}).`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
