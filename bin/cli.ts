@@ -9,6 +9,8 @@ import { Command } from 'commander';
 import * as localErrors from '../lib/local/errors';
 import { CliError } from './commands/common';
 import { registerProduceCommand } from './commands/produce';
+import { registerRunCommand } from './commands/run';
+import { registerInspectCommand } from './commands/inspect';
 
 /** The program with every command registered (exported for tests). */
 export function createProgram(): Command {
@@ -18,8 +20,8 @@ export function createProgram(): Command {
     .showHelpAfterError('(run `dstream --help` for usage)');
 
   registerProduceCommand(program);
-  // ---- Lead: add the `run` command here (issue 5): registerRunCommand(program), from bin/commands/run.ts
-  // ---- Lead: add the `inspect` command here (issue 5): registerInspectCommand(program), from bin/commands/inspect.ts
+  registerRunCommand(program);
+  registerInspectCommand(program);
 
   return program;
 }

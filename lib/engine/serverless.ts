@@ -58,6 +58,17 @@ export interface MapPhaseResult {
   failure?: Error;
 }
 
+/** What `ServerlessEngine.inspect` returns. */
+export interface PipelineInspection {
+  pipeline: string;
+  batchInterval: number;
+  progress: { next: number; zero: number; closedUpTo?: number } | undefined;
+  shards: { shardId: string; checkpoint: string; watermark: number }[];
+  closes: { batchTime: number; status: string; owner: string; leaseUntil?: number }[];
+  openBatches: { batchTime: number; partials: number; records: number }[];
+  history: { stream: string; batchTime: number; size: number; sample: unknown[] }[];
+}
+
 /** Thrown when a batch cannot be computed from the store (missing history): never silently wrong. */
 export class MissingHistoryError extends Error {
   constructor(stream: string, time: number) {
@@ -502,6 +513,57 @@ export class ServerlessEngine {
   async progress(): Promise<Progress | undefined> {
     const item = await this.store.get(keys.meta(this.pipeline.name), keys.progressSk);
     return item ? readProgress(item) : undefined;
+  }
+
+  /**
+   * What a user looks at when counts seem wrong (`dstream inspect`): the progress, each shard's
+   * checkpoint and watermark, the latest close claims, the partials waiting in open batches, and
+   * the latest stored history (state, window panes) of every history stream.
+   */
+  async inspect(options: { closes?: number; openBatches?: number; entries?: number } = {}): Promise<PipelineInspection> {
+    const name = this.pipeline.name;
+    const progress = await this.progress();
+    const shards = (await this.store.query(keys.meta(name), { skPrefix: 'shard#' })).map((i) => ({
+      shardId: String(i.attrs?.shardId),
+      checkpoint: BigInt(String(i.attrs?.seq)).toString(),
+      watermark: Number(i.attrs?.watermark),
+    }));
+    const closeItems = await this.store.query(keys.close(name));
+    const closes = closeItems.slice(-(options.closes ?? 10)).map((i) => ({
+      batchTime: Number(i.sk),
+      status: String(i.attrs?.status),
+      owner: String(i.attrs?.owner),
+      leaseUntil: i.attrs?.leaseUntil === undefined ? undefined : Number(i.attrs.leaseUntil),
+    }));
+    const open: PipelineInspection['openBatches'] = [];
+    if (progress) {
+      for (let k = 0, t = progress.next; k < (options.openBatches ?? 10); k++, t += this.intervalMs) {
+        const parts = await this.store.query(keys.partial(name, t));
+        if (parts.length) {
+          open.push({
+            batchTime: t,
+            partials: parts.length,
+            records: parts.reduce((n, p) => n + Number(p.attrs?.records ?? 0), 0),
+          });
+        }
+      }
+    }
+    const ssc = this.context(progress?.zero ?? 0);
+    const history: PipelineInspection['history'] = [];
+    for (const h of ssc.graph.historyStreams) {
+      const items = await this.store.query(keys.history(name, ServerlessEngine.streamKey(h)));
+      const last = items[items.length - 1];
+      if (!last) continue;
+      const parts = decode<unknown[][] | null>(last.data as Uint8Array);
+      const all = parts ? parts.flat() : [];
+      history.push({
+        stream: h.name,
+        batchTime: Number(last.sk),
+        size: all.length,
+        sample: all.slice(0, options.entries ?? 20),
+      });
+    }
+    return { pipeline: name, batchInterval: this.pipeline.batchInterval, progress, shards, closes, openBatches: open, history };
   }
 
   /** Whether batch `t` may close now: every shard's watermark has reached it, or its lateness has passed. */
