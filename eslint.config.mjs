@@ -22,6 +22,16 @@ export default tseslint.config(
     },
   },
   {
+    // Operators augment `interface DStream<T>`; merged declarations must repeat the type parameter.
+    files: ['lib/dstream/**', 'lib/sources/**'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^(_|T$)' },
+      ],
+    },
+  },
+  {
     files: ['lib/dstream/**', 'lib/plan/**', 'lib/engine/**', 'lib/index.ts'],
     rules: { 'no-restricted-imports': ['error', awsSdk] },
   },

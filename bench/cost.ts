@@ -17,7 +17,13 @@ export interface CostResult {
   records: number;
   words: number;
   distinctWords: number;
-  engine: { requests: number; writeUnits: number; readUnits: number; itemsWritten: number; bytesWritten: number };
+  engine: {
+    requests: number;
+    writeUnits: number;
+    readUnits: number;
+    itemsWritten: number;
+    bytesWritten: number;
+  };
   naivePerWord: { requests: number; writeUnits: number };
   naivePerDistinctWord: { requests: number; writeUnits: number };
   ratioPerWord: number;

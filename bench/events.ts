@@ -1,7 +1,11 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 
 /** A Kinesis event as Lambda delivers it: base64 data, arrival time in seconds, one shard. */
-export function kinesisEvent(lines: string[], arrivalMs: number, shardId = 'shardId-000000000000'): KinesisStreamEvent {
+export function kinesisEvent(
+  lines: string[],
+  arrivalMs: number,
+  shardId = 'shardId-000000000000',
+): KinesisStreamEvent {
   let seq = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n;
   const Records: KinesisStreamRecord[] = lines.map((line, i) => {
     seq += 1n;

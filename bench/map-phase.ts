@@ -41,7 +41,11 @@ export async function runMapPhase(records = 10_000, rounds = 7): Promise<MapPhas
   const handlerTimes: number[] = [];
   for (let r = 0; r < rounds + 1; r++) {
     // A fresh store each round, so every round applies the records (none dropped as duplicates).
-    const handler = kinesisHandler(pipeline, { store: new InMemoryStateStore(), metrics: false, closeAfterMap: false });
+    const handler = kinesisHandler(pipeline, {
+      store: new InMemoryStateStore(),
+      metrics: false,
+      closeAfterMap: false,
+    });
     let t = cpuNow();
     handLoop(event);
     const loop = cpuNow() - t;
@@ -56,5 +60,10 @@ export async function runMapPhase(records = 10_000, rounds = 7): Promise<MapPhas
   }
   const loopRecordsPerSec = records / median(loopTimes);
   const handlerRecordsPerSec = records / median(handlerTimes);
-  return { records, handlerRecordsPerSec, loopRecordsPerSec, ratio: handlerRecordsPerSec / loopRecordsPerSec };
+  return {
+    records,
+    handlerRecordsPerSec,
+    loopRecordsPerSec,
+    ratio: handlerRecordsPerSec / loopRecordsPerSec,
+  };
 }

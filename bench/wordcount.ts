@@ -52,7 +52,8 @@ export async function runWordCount(lines = 1_000_000, rounds = 5): Promise<WordC
   // Correctness first: the engine must give the loop's counts.
   const [a, b] = [handLoop(batches), await engine(batches)];
   for (let i = 0; i < a.length; i++) {
-    if (a[i].size !== b[i].size) throw new Error(`batch ${i}: engine has ${b[i].size} keys, loop ${a[i].size}`);
+    if (a[i].size !== b[i].size)
+      throw new Error(`batch ${i}: engine has ${b[i].size} keys, loop ${a[i].size}`);
     for (const [k, v] of a[i]) if (b[i].get(k) !== v) throw new Error(`batch ${i}: count of ${k} differs`);
   }
   const loopTimes: number[] = [];

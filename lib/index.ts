@@ -22,7 +22,12 @@ export type { TextFileInputDStream } from './sources/text-file';
 export { definePipeline } from './engine/pipeline';
 export type { Pipeline, PipelineOptions } from './engine/pipeline';
 export { ServerlessEngine, MissingHistoryError } from './engine/serverless';
-export type { EngineMetrics, EngineMetricName, MapPhaseResult, ServerlessEngineOptions } from './engine/serverless';
+export type {
+  EngineMetrics,
+  EngineMetricName,
+  MapPhaseResult,
+  ServerlessEngineOptions,
+} from './engine/serverless';
 export { KinesisInputDStream, RecordDecodeError, decodeLines } from './sources/kinesis';
 export type { KinesisInputRecord } from './sources/kinesis';
 export type { ToCloudWatchOptions } from './dstream/to-cloudwatch';

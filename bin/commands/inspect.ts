@@ -33,7 +33,10 @@ export function registerInspectCommand(program: Command): Command {
     .command('inspect')
     .description("show a pipeline's shards and positions, open and closed batches, and stored state")
     .argument('<pipeline>', 'a folder name under functions/ or a path to a pipeline module')
-    .option('--endpoint <url>', 'endpoint for Kinesis and DynamoDB (default: the running `dstream run`, else $AWS_ENDPOINT_URL, else AWS)')
+    .option(
+      '--endpoint <url>',
+      'endpoint for Kinesis and DynamoDB (default: the running `dstream run`, else $AWS_ENDPOINT_URL, else AWS)',
+    )
     .option('--table <name>', 'the state table (default: dstream-<pipeline>)')
     .option('--stream <name>', 'the Kinesis stream (default: dstream-<pipeline>)')
     .option('--json', 'print JSON')
@@ -49,14 +52,17 @@ export async function runInspect(
 ): Promise<void> {
   const pipeline = loadPipeline(name);
   const file = join(stateDir, `${pipeline.name}.json`);
-  const running: Partial<LocalEndpoints> = !flags.endpoint && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const running: Partial<LocalEndpoints> =
+    !flags.endpoint && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const names = localNames(pipeline.name);
   const table = flags.table ?? running.table ?? names.table;
   const streamName = flags.stream ?? running.stream ?? names.stream;
   const dynamo = dynamoClient({ endpoint: flags.endpoint ?? running.dynamodb });
   const kinesis = kinesisClient({ endpoint: flags.endpoint ?? running.kinesis });
   try {
-    const engine = new ServerlessEngine(pipeline, { store: new DynamoDbStateStore({ client: dynamo, tableName: table }) });
+    const engine = new ServerlessEngine(pipeline, {
+      store: new DynamoDbStateStore({ client: dynamo, tableName: table }),
+    });
     let report;
     try {
       report = await engine.inspect();
@@ -78,22 +84,32 @@ export async function runInspect(
     }
     const t = (ms: number | undefined) => (ms === undefined ? '-' : `${formatBatchTime(ms)} (${ms})`);
     const lines: string[] = [];
-    lines.push(`pipeline ${report.pipeline}, batch interval ${report.batchInterval} s, table ${table}, stream ${streamName}`);
+    lines.push(
+      `pipeline ${report.pipeline}, batch interval ${report.batchInterval} s, table ${table}, stream ${streamName}`,
+    );
     if (!report.progress) lines.push('no record seen yet');
     else {
-      lines.push(`next batch to close: ${t(report.progress.next)}; closed up to: ${t(report.progress.closedUpTo)}; zero time ${report.progress.zero}`);
+      lines.push(
+        `next batch to close: ${t(report.progress.next)}; closed up to: ${t(report.progress.closedUpTo)}; zero time ${report.progress.zero}`,
+      );
     }
     lines.push('', 'shards (checkpoint = last sequence number applied; watermark = latest arrival seen):');
     const known = new Set(report.shards.map((s) => s.shardId));
-    for (const s of report.shards) lines.push(`  ${s.shardId}  checkpoint ${s.checkpoint}  watermark ${t(s.watermark)}`);
-    for (const id of shardIds) if (!known.has(id)) lines.push(`  ${id}  (no record applied yet: batches wait for it until their lateness passes)`);
+    for (const s of report.shards)
+      lines.push(`  ${s.shardId}  checkpoint ${s.checkpoint}  watermark ${t(s.watermark)}`);
+    for (const id of shardIds)
+      if (!known.has(id))
+        lines.push(`  ${id}  (no record applied yet: batches wait for it until their lateness passes)`);
     lines.push('', 'open batches with records waiting:');
     if (report.openBatches.length === 0) lines.push('  none');
-    for (const b of report.openBatches) lines.push(`  ${t(b.batchTime)}  ${b.records} records in ${b.partials} partials`);
+    for (const b of report.openBatches)
+      lines.push(`  ${t(b.batchTime)}  ${b.records} records in ${b.partials} partials`);
     lines.push('', 'latest closes:');
     if (report.closes.length === 0) lines.push('  none');
     for (const c of report.closes) {
-      lines.push(`  ${t(c.batchTime)}  ${c.status}${c.status === 'claimed' ? ` by ${c.owner} until ${t(c.leaseUntil)}` : ''}`);
+      lines.push(
+        `  ${t(c.batchTime)}  ${c.status}${c.status === 'claimed' ? ` by ${c.owner} until ${t(c.leaseUntil)}` : ''}`,
+      );
     }
     lines.push('', 'stored state (latest batch of each stateful or windowed stream):');
     if (report.history.length === 0) lines.push('  none (the pipeline keeps no state across batches)');

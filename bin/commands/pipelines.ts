@@ -16,7 +16,11 @@ export function availablePipelines(): string[] {
 /** Loads a pipeline by name (functions/<name>/pipeline.ts) or by path to its module. */
 export function loadPipeline(nameOrPath: string): Pipeline {
   const byName = join(FUNCTIONS_DIR, nameOrPath, 'pipeline.ts');
-  const file = existsSync(byName) ? byName : existsSync(resolve(nameOrPath)) ? resolve(nameOrPath) : undefined;
+  const file = existsSync(byName)
+    ? byName
+    : existsSync(resolve(nameOrPath))
+      ? resolve(nameOrPath)
+      : undefined;
   if (!file) {
     throw new CliError(
       `no pipeline '${nameOrPath}': expected functions/${nameOrPath}/pipeline.ts or a path to a pipeline module. ` +
@@ -27,7 +31,9 @@ export function loadPipeline(nameOrPath: string): Pipeline {
   const mod = require(file) as { default?: Pipeline };
   const p = mod.default;
   if (!p || typeof p.define !== 'function' || typeof p.name !== 'string') {
-    throw new CliError(`${file} must export default definePipeline({ name, batchInterval }, (ssc) => { ... }).`);
+    throw new CliError(
+      `${file} must export default definePipeline({ name, batchInterval }, (ssc) => { ... }).`,
+    );
   }
   return p;
 }

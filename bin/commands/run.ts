@@ -32,14 +32,27 @@ export interface RunFlags {
 export function registerRunCommand(program: Command): Command {
   return program
     .command('run')
-    .description('run a pipeline locally: embedded Kinesis, DynamoDB and S3 emulators, the Lambda handler, the closer')
-    .argument('<pipeline>', 'a folder name under functions/ (e.g. network-wordcount) or a path to a pipeline module')
+    .description(
+      'run a pipeline locally: embedded Kinesis, DynamoDB and S3 emulators, the Lambda handler, the closer',
+    )
+    .argument(
+      '<pipeline>',
+      'a folder name under functions/ (e.g. network-wordcount) or a path to a pipeline module',
+    )
     .option('--shards <n>', 'shards of the stream', (v) => positiveInteger(v), 2)
-    .option('--data <dir>', 'persist the emulators\' data in this directory (default: in memory)')
-    .option('--endpoint <url>', 'use this endpoint (e.g. LocalStack) instead of embedded emulators (default: $AWS_ENDPOINT_URL)')
+    .option('--data <dir>', "persist the emulators' data in this directory (default: in memory)")
+    .option(
+      '--endpoint <url>',
+      'use this endpoint (e.g. LocalStack) instead of embedded emulators (default: $AWS_ENDPOINT_URL)',
+    )
     .option('--input <file|->', "also send this file's lines (or stdin's with '-') to the stream")
     .option('--batch-size <n>', 'records per handler invocation', (v) => positiveInteger(v), 500)
-    .option('--batching-window <s>', 'seconds the event source gathers records before invoking', (v) => Number(v), 0)
+    .option(
+      '--batching-window <s>',
+      'seconds the event source gathers records before invoking',
+      (v) => Number(v),
+      0,
+    )
     .action((pipeline: string, flags: RunFlags) => runPipeline(pipeline, flags));
 }
 

@@ -10,7 +10,11 @@ declare module './dstream' {
      * from this stream and from `other` (arrays, possibly empty). Joins are built on it.
      * @example a.cogroup(b)   // [['x', [[1], ['p', 'q']]]]
      */
-    cogroup<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V[], W[]]]>;
+    cogroup<K, V, W>(
+      this: DStream<[K, V]>,
+      other: DStream<[K, W]>,
+      numPartitions?: number,
+    ): DStream<[K, [V[], W[]]]>;
   }
 }
 

@@ -37,7 +37,9 @@ export class StreamingContext {
 
   constructor(options: StreamingContextOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new Error('new StreamingContext({ batchInterval }) takes an options object, e.g. { batchInterval: 1 }.');
+      throw new Error(
+        'new StreamingContext({ batchInterval }) takes an options object, e.g. { batchInterval: 1 }.',
+      );
     }
     this.batchIntervalMs = secondsToMs(options.batchInterval, 'batchInterval');
     this.batchInterval = options.batchInterval;
@@ -110,7 +112,9 @@ export class StreamingContext {
    */
   async runBatches(n = 1): Promise<void> {
     if (this.clock !== 'manual') {
-      throw new Error("runBatches() needs a manual clock: new StreamingContext({ batchInterval, clock: 'manual' }).");
+      throw new Error(
+        "runBatches() needs a manual clock: new StreamingContext({ batchInterval, clock: 'manual' }).",
+      );
     }
     if (!this.graph.started) throw new Error('Call ssc.start() before runBatches().');
     if (this.graph.stopped) throw new Error('The StreamingContext is stopped.');

@@ -11,7 +11,10 @@ declare module './dstream' {
   }
 }
 
-DStream.prototype.countByValue = function <T>(this: DStream<T>, numPartitions?: number): DStream<[T, number]> {
+DStream.prototype.countByValue = function <T>(
+  this: DStream<T>,
+  numPartitions?: number,
+): DStream<[T, number]> {
   checkNumPartitions(numPartitions, 'countByValue');
   return this.map((x) => [x, 1] as [T, number]).reduceByKey((a, b) => a + b);
 };

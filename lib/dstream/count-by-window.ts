@@ -11,7 +11,11 @@ declare module './dstream' {
   }
 }
 
-DStream.prototype.countByWindow = function <T>(this: DStream<T>, windowSec: number, slideSec?: number): DStream<number> {
+DStream.prototype.countByWindow = function <T>(
+  this: DStream<T>,
+  windowSec: number,
+  slideSec?: number,
+): DStream<number> {
   return this.map(() => 1).reduceByWindow(
     (a, b) => a + b,
     (a, b) => a - b,

@@ -11,7 +11,10 @@ declare module './dstream' {
   }
 }
 
-DStream.prototype.groupByKey = function <K, V>(this: DStream<[K, V]>, numPartitions?: number): DStream<[K, V[]]> {
+DStream.prototype.groupByKey = function <K, V>(
+  this: DStream<[K, V]>,
+  numPartitions?: number,
+): DStream<[K, V[]]> {
   checkNumPartitions(numPartitions, 'groupByKey');
   return new ShuffledDStream<K, V, V[]>(this, {
     createCombiner: (v) => [v],

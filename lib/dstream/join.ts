@@ -6,7 +6,11 @@ declare module './dstream' {
      * On pair streams: `[k, [v, w]]` for every pair of values of a key present in both batches.
      * @example clicks.join(views)
      */
-    join<K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, numPartitions?: number): DStream<[K, [V, W]]>;
+    join<K, V, W>(
+      this: DStream<[K, V]>,
+      other: DStream<[K, W]>,
+      numPartitions?: number,
+    ): DStream<[K, [V, W]]>;
     /** As `join`, keeping keys missing from `other` as `[k, [v, undefined]]`. */
     leftOuterJoin<K, V, W>(
       this: DStream<[K, V]>,
@@ -38,7 +42,11 @@ DStream.prototype.join = function <K, V, W>(this: DStream<[K, V]>, other: DStrea
   });
 };
 
-DStream.prototype.leftOuterJoin = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, n?: number) {
+DStream.prototype.leftOuterJoin = function <K, V, W>(
+  this: DStream<[K, V]>,
+  other: DStream<[K, W]>,
+  n?: number,
+) {
   return this.cogroup(other, n).flatMap(([k, [vs, ws]]) => {
     const out: [K, [V, W | undefined]][] = [];
     for (const v of vs) {
@@ -49,7 +57,11 @@ DStream.prototype.leftOuterJoin = function <K, V, W>(this: DStream<[K, V]>, othe
   });
 };
 
-DStream.prototype.rightOuterJoin = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, n?: number) {
+DStream.prototype.rightOuterJoin = function <K, V, W>(
+  this: DStream<[K, V]>,
+  other: DStream<[K, W]>,
+  n?: number,
+) {
   return this.cogroup(other, n).flatMap(([k, [vs, ws]]) => {
     const out: [K, [V | undefined, W]][] = [];
     if (vs.length === 0) for (const w of ws) out.push([k, [undefined, w]]);
@@ -58,7 +70,11 @@ DStream.prototype.rightOuterJoin = function <K, V, W>(this: DStream<[K, V]>, oth
   });
 };
 
-DStream.prototype.fullOuterJoin = function <K, V, W>(this: DStream<[K, V]>, other: DStream<[K, W]>, n?: number) {
+DStream.prototype.fullOuterJoin = function <K, V, W>(
+  this: DStream<[K, V]>,
+  other: DStream<[K, W]>,
+  n?: number,
+) {
   return this.cogroup(other, n).flatMap(([k, [vs, ws]]) => {
     const out: [K, [V | undefined, W | undefined]][] = [];
     if (vs.length === 0) for (const w of ws) out.push([k, [undefined, w]]);

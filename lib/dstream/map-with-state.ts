@@ -81,7 +81,8 @@ export class StateSpec<K, V, S, U> {
 
   /** A spec calling `fn(key, value, state)`; the values it returns (other than undefined) form the mapped stream. */
   static function<K, V, S, U>(fn: MappingFunction<K, V, S, U>): StateSpec<K, V, S, U> {
-    if (typeof fn !== 'function') throw new TypeError('StateSpec.function() needs a function (key, value, state) => mapped.');
+    if (typeof fn !== 'function')
+      throw new TypeError('StateSpec.function() needs a function (key, value, state) => mapped.');
     return new StateSpec(fn, undefined, undefined);
   }
 
@@ -170,7 +171,10 @@ declare module './dstream' {
      * @example pairs.mapWithState(StateSpec.function((k: string, v: number | undefined, s: State<number>) => {
      *   const sum = (s.getOption() ?? 0) + (v ?? 0); if (!s.isTimingOut()) s.update(sum); return [k, sum]; }).timeout(60))
      */
-    mapWithState<K, V, S, U>(this: DStream<[K, V]>, spec: StateSpec<K, V, S, U>): MapWithStateDStream<K, S, U>;
+    mapWithState<K, V, S, U>(
+      this: DStream<[K, V]>,
+      spec: StateSpec<K, V, S, U>,
+    ): MapWithStateDStream<K, S, U>;
   }
 }
 
@@ -179,7 +183,9 @@ DStream.prototype.mapWithState = function <K, V, S, U>(
   spec: StateSpec<K, V, S, U>,
 ): MapWithStateDStream<K, S, U> {
   if (!(spec instanceof StateSpec)) {
-    throw new TypeError('mapWithState() needs a StateSpec: mapWithState(StateSpec.function(fn).timeout(seconds)).');
+    throw new TypeError(
+      'mapWithState() needs a StateSpec: mapWithState(StateSpec.function(fn).timeout(seconds)).',
+    );
   }
   const internal = new InternalMapWithStateDStream(this, spec);
   const mapped = internal.flatMap((r) => r.mapped) as MapWithStateDStream<K, S, U>;

@@ -26,6 +26,7 @@ declare module './dstream' {
 }
 
 DStream.prototype.pprint = function <T>(this: DStream<T>, num = 10): void {
-  if (!Number.isInteger(num) || num < 0) throw new Error(`pprint(num) needs a whole number >= 0, got ${String(num)}.`);
+  if (!Number.isInteger(num) || num < 0)
+    throw new Error(`pprint(num) needs a whole number >= 0, got ${String(num)}.`);
   new ForEachDStream(this, (rdd, time) => writer(formatPprint(time, rdd.take(num + 1), num)), 'pprint');
 };

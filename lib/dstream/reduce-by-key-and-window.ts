@@ -39,7 +39,10 @@ declare module './dstream' {
       filterFunc?: (kv: [K, V]) => boolean,
     ): DStream<[K, V]>;
     /** Options form of reduceByKeyAndWindow. */
-    reduceByKeyAndWindow<K, V>(this: DStream<[K, V]>, options: ReduceByKeyAndWindowOptions<K, V>): DStream<[K, V]>;
+    reduceByKeyAndWindow<K, V>(
+      this: DStream<[K, V]>,
+      options: ReduceByKeyAndWindowOptions<K, V>,
+    ): DStream<[K, V]>;
   }
 }
 
@@ -84,7 +87,10 @@ export class ReducedWindowedDStream<K, V> extends DStream<[K, V]> {
     const reduce = this.reduceFunc;
     const inv = this.invReduceFunc;
     // Per key: previous value, reduced old values, reduced new values (each batch contributes at most one).
-    const acc = new KeyMap<K, { prev?: V; hasPrev: boolean; old?: V; hasOld: boolean; add?: V; hasNew: boolean }>();
+    const acc = new KeyMap<
+      K,
+      { prev?: V; hasPrev: boolean; old?: V; hasOld: boolean; add?: V; hasNew: boolean }
+    >();
     const entry = (k: K) => {
       let e = acc.get(k);
       if (!e) acc.set(k, (e = { hasPrev: false, hasOld: false, hasNew: false }));
@@ -146,10 +152,13 @@ DStream.prototype.reduceByKeyAndWindow = function <K, V>(
         }
       : reduceOrOptions;
   if (o === null || typeof o !== 'object') {
-    throw new TypeError('reduceByKeyAndWindow(fn, invFn | null, windowSec, slideSec?, filterFn?) needs a reduce function.');
+    throw new TypeError(
+      'reduceByKeyAndWindow(fn, invFn | null, windowSec, slideSec?, filterFn?) needs a reduce function.',
+    );
   }
   requireFunction(o.reduceFunc, 'reduceByKeyAndWindow', 'reduce function');
-  if (o.invReduceFunc != null) requireFunction(o.invReduceFunc, 'reduceByKeyAndWindow', 'inverse reduce function or null');
+  if (o.invReduceFunc != null)
+    requireFunction(o.invReduceFunc, 'reduceByKeyAndWindow', 'inverse reduce function or null');
   if (o.filterFunc !== undefined) requireFunction(o.filterFunc, 'reduceByKeyAndWindow', 'filter function');
   checkNumPartitions(o.numPartitions, 'reduceByKeyAndWindow');
   const [w, s] = windowDurations(this, o.windowDuration, o.slideDuration);

@@ -10,7 +10,12 @@ declare module './dstream' {
      * still emits the inverse-reduced value, e.g. a count of 0).
      * @example nums.reduceByWindow((a, b) => a + b, (a, b) => a - b, 30, 10)
      */
-    reduceByWindow(fn: (a: T, b: T) => T, invFn: ((a: T, b: T) => T) | null, windowSec: number, slideSec?: number): DStream<T>;
+    reduceByWindow(
+      fn: (a: T, b: T) => T,
+      invFn: ((a: T, b: T) => T) | null,
+      windowSec: number,
+      slideSec?: number,
+    ): DStream<T>;
   }
 }
 
@@ -26,7 +31,10 @@ DStream.prototype.reduceByWindow = function <T>(
   requireFunction(fn, 'reduceByWindow');
   if (invFn != null) requireFunction(invFn, 'reduceByWindow', 'inverse function or null');
   const [w, s] = windowDurations(this, windowSec, slideSec);
-  if (invFn == null) return this.reduce(fn).window(w / 1000, s / 1000).reduce(fn);
+  if (invFn == null)
+    return this.reduce(fn)
+      .window(w / 1000, s / 1000)
+      .reduce(fn);
   return this.map((x) => [1, x] as [number, T])
     .reduceByKeyAndWindow(fn, invFn, w / 1000, s / 1000)
     .map((kv) => kv[1]);

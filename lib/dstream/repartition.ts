@@ -37,7 +37,9 @@ export class RepartitionedDStream<T> extends DStream<T> {
 
 DStream.prototype.repartition = function <T>(this: DStream<T>, numPartitions: number): DStream<T> {
   if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-    throw new Error(`repartition() needs a positive whole number of partitions, got ${String(numPartitions)}.`);
+    throw new Error(
+      `repartition() needs a positive whole number of partitions, got ${String(numPartitions)}.`,
+    );
   }
   return new RepartitionedDStream(this, numPartitions);
 };

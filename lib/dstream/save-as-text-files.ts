@@ -17,7 +17,9 @@ declare module './dstream' {
 
 DStream.prototype.saveAsTextFiles = function <T>(this: DStream<T>, prefix: string, suffix?: string): void {
   if (typeof prefix !== 'string' || prefix.length === 0) {
-    throw new Error('saveAsTextFiles(prefix, suffix?) needs a non-empty prefix, e.g. "out/counts" or "s3://bucket/counts".');
+    throw new Error(
+      'saveAsTextFiles(prefix, suffix?) needs a non-empty prefix, e.g. "out/counts" or "s3://bucket/counts".',
+    );
   }
   new ForEachDStream(
     this,

@@ -16,7 +16,12 @@ declare module './dstream' {
      * (default: the element itself when it is a number, else 1, i.e. a count).
      * @example words.count().toCloudWatch('WordCount', 'Words')
      */
-    toCloudWatch(namespace: string, metricName: string, valueOf?: (x: T) => number, options?: ToCloudWatchOptions): void;
+    toCloudWatch(
+      namespace: string,
+      metricName: string,
+      valueOf?: (x: T) => number,
+      options?: ToCloudWatchOptions,
+    ): void;
   }
 }
 
@@ -27,14 +32,21 @@ DStream.prototype.toCloudWatch = function <T>(
   valueOf?: (x: T) => number,
   options?: ToCloudWatchOptions,
 ): void {
-  if (!namespace || !metricName) throw new Error('toCloudWatch(namespace, metricName, valueOf?) needs a namespace and a metric name.');
+  if (!namespace || !metricName)
+    throw new Error('toCloudWatch(namespace, metricName, valueOf?) needs a namespace and a metric name.');
   const value = valueOf ?? ((x: T) => (typeof x === 'number' ? x : 1));
   new ForEachDStream(
     this,
     (rdd, time) => {
       let sum = 0;
       rdd.foreach((x) => (sum += value(x)));
-      emitMetric({ namespace, metricName, value: sum, timestamp: time, dimensions: options?.dimensions ?? {} });
+      emitMetric({
+        namespace,
+        metricName,
+        value: sum,
+        timestamp: time,
+        dimensions: options?.dimensions ?? {},
+      });
     },
     'toCloudWatch',
   );

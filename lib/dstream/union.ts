@@ -33,7 +33,9 @@ export class UnionDStream<T> extends DStream<T> {
     let any = false;
     for (const p of this.parents) {
       if (!p.pushTo(time, emit)) {
-        throw new Error(`union: stream ${p.name} has no batch at ${time} ms; every parent must produce each batch.`);
+        throw new Error(
+          `union: stream ${p.name} has no batch at ${time} ms; every parent must produce each batch.`,
+        );
       }
       any = true;
     }
@@ -44,7 +46,10 @@ export class UnionDStream<T> extends DStream<T> {
     const parts: T[][] = [];
     for (const p of this.parents) {
       const rdd = p.getOrCompute(time);
-      if (!rdd) throw new Error(`union: stream ${p.name} has no batch at ${time} ms; every parent must produce each batch.`);
+      if (!rdd)
+        throw new Error(
+          `union: stream ${p.name} has no batch at ${time} ms; every parent must produce each batch.`,
+        );
       parts.push(...rdd.partitions);
     }
     return new RDD(parts);
@@ -60,7 +65,8 @@ export function checkUnionParents<T>(parents: DStream<T>[]): DStream<T> {
   if (parents.length === 0) throw new Error('union needs at least one stream.');
   for (const p of parents) {
     if (!(p instanceof DStream)) throw new TypeError('union: every argument must be a DStream.');
-    if (p.ssc !== parents[0].ssc) throw new Error('union: every stream must belong to the same StreamingContext.');
+    if (p.ssc !== parents[0].ssc)
+      throw new Error('union: every stream must belong to the same StreamingContext.');
     if (p.slideDuration !== parents[0].slideDuration) {
       throw new Error(
         `union: every stream must have the same slide duration, got ${parents.map((q) => q.slideDuration / 1000).join(' s, ')} s.`,

@@ -15,10 +15,19 @@ declare module './dstream' {
 }
 
 /** Window and slide in ms, validated against the parent's slide (Spark's checks, clearer errors). */
-export function windowDurations(parent: DStream<unknown>, windowSec: number, slideSec?: number): [number, number] {
+export function windowDurations(
+  parent: DStream<unknown>,
+  windowSec: number,
+  slideSec?: number,
+): [number, number] {
   const windowMs = secondsToMs(windowSec, 'window duration');
   const slideMs = slideSec === undefined ? parent.slideDuration : secondsToMs(slideSec, 'slide duration');
-  requireMultiple(windowMs, parent.slideDuration, 'window duration', 'the batch interval of its parent stream');
+  requireMultiple(
+    windowMs,
+    parent.slideDuration,
+    'window duration',
+    'the batch interval of its parent stream',
+  );
   requireMultiple(slideMs, parent.slideDuration, 'slide duration', 'the batch interval of its parent stream');
   return [windowMs, slideMs];
 }

@@ -26,9 +26,15 @@ export async function runPipelineInMemory(
   const first = times.length ? Math.min(...times) : interval;
   const zero = options.zeroTime ?? first - interval;
   const until = options.untilTime ?? (times.length ? Math.max(...times) : first);
-  const ssc = new StreamingContext({ batchInterval: pipeline.batchInterval, clock: 'manual', startTime: zero });
+  const ssc = new StreamingContext({
+    batchInterval: pipeline.batchInterval,
+    clock: 'manual',
+    startTime: zero,
+  });
   pipeline.define(ssc);
-  const sources = ssc.graph.streams.filter((s): s is KinesisInputDStream<unknown> => s instanceof KinesisInputDStream);
+  const sources = ssc.graph.streams.filter(
+    (s): s is KinesisInputDStream<unknown> => s instanceof KinesisInputDStream,
+  );
   for (const s of sources) s.addRecords(records);
   ssc.start();
   await ssc.runBatches(Math.max(0, Math.round((until - zero) / interval)));

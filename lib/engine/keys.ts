@@ -3,7 +3,8 @@
 /** Zero-pads a decimal sequence number to 64 digits so that string order equals BigInt order. */
 export function padSeq(seq: string | bigint): string {
   const s = typeof seq === 'bigint' ? seq.toString() : seq;
-  if (!/^\d{1,64}$/.test(s)) throw new Error(`invalid Kinesis sequence number "${s}": expected up to 64 decimal digits.`);
+  if (!/^\d{1,64}$/.test(s))
+    throw new Error(`invalid Kinesis sequence number "${s}": expected up to 64 decimal digits.`);
   return s.padStart(64, '0');
 }
 

@@ -33,15 +33,21 @@ export interface Pipeline {
  * });
  */
 export function definePipeline(options: PipelineOptions, define: (ssc: StreamingContext) => void): Pipeline {
-  if (!options || typeof options.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(options.name)) {
+  if (
+    !options ||
+    typeof options.name !== 'string' ||
+    !/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(options.name)
+  ) {
     throw new Error(
       `definePipeline: name must be 1-64 letters, digits, '-' or '_' (it names the stack and table keys), got ${JSON.stringify(options?.name)}.`,
     );
   }
   const intervalMs = secondsToMs(options.batchInterval, 'batchInterval');
-  if (typeof define !== 'function') throw new TypeError('definePipeline(options, (ssc) => { ... }) needs a function.');
+  if (typeof define !== 'function')
+    throw new TypeError('definePipeline(options, (ssc) => { ... }) needs a function.');
   const lateness = options.allowedLateness ?? options.batchInterval + 1;
-  if (!(lateness >= 0)) throw new Error(`allowedLateness must be >= 0 seconds, got ${String(options.allowedLateness)}.`);
+  if (!(lateness >= 0))
+    throw new Error(`allowedLateness must be >= 0 seconds, got ${String(options.allowedLateness)}.`);
   void intervalMs;
   return {
     name: options.name,

@@ -126,7 +126,11 @@ interface AppliedRecords {
 interface MapStage {
   sources: KinesisInputDStream<unknown>[];
   /** Frontier streams whose elements are stored, with their fused chain from the source. */
-  frontiers: { stream: DStream<unknown>; source: KinesisInputDStream<unknown>; chain: NarrowDStream<unknown, unknown>[] }[];
+  frontiers: {
+    stream: DStream<unknown>;
+    source: KinesisInputDStream<unknown>;
+    chain: NarrowDStream<unknown, unknown>[];
+  }[];
   /** Frontiers combined map-side into their single shuffle consumer. */
   combined: Map<DStream<unknown>, ShuffledDStream<unknown, unknown, unknown>>;
 }
@@ -161,7 +165,8 @@ export class ServerlessEngine {
     this.intervalMs = Math.round(pipeline.batchInterval * 1000);
     this.latenessMs = Math.round(pipeline.options.allowedLateness * 1000);
     this.log =
-      options.log ?? ((message, fields) => console.error(JSON.stringify({ level: 'WARN', message, ...fields })));
+      options.log ??
+      ((message, fields) => console.error(JSON.stringify({ level: 'WARN', message, ...fields })));
   }
 
   /** Publishes the metrics counted so far (end of an invocation). */
@@ -176,7 +181,11 @@ export class ServerlessEngine {
   /** The pipeline's context with zero time `zero`, built once (rebuilt if zero time changes). */
   private context(zero: number): StreamingContext {
     if (this.ssc && this.ssc.graph.zeroTime === zero) return this.ssc;
-    const ssc = new StreamingContext({ batchInterval: this.pipeline.batchInterval, clock: 'manual', startTime: zero });
+    const ssc = new StreamingContext({
+      batchInterval: this.pipeline.batchInterval,
+      clock: 'manual',
+      startTime: zero,
+    });
     this.pipeline.define(ssc);
     ssc.start();
     this.ssc = ssc;
@@ -206,7 +215,8 @@ export class ServerlessEngine {
     if (records.length === 0) return result;
     const shardId = records[0].shardId;
     for (const r of records) {
-      if (r.shardId !== shardId) throw new Error('mapPhase takes the records of one shard; group records by shard first.');
+      if (r.shardId !== shardId)
+        throw new Error('mapPhase takes the records of one shard; group records by shard first.');
     }
     const meta = keys.meta(this.pipeline.name);
     const [shardItem, progressItem] = await Promise.all([
@@ -249,7 +259,11 @@ export class ServerlessEngine {
     result.decodeErrors = applied.decodeErrors;
     result.late = applied.late;
     for (const e of applied.decodeErrorList) {
-      this.log('undecodable record skipped', { shardId: e.shardId, sequenceNumber: e.sequenceNumber, error: e.message });
+      this.log('undecodable record skipped', {
+        shardId: e.shardId,
+        sequenceNumber: e.sequenceNumber,
+        error: e.message,
+      });
     }
     void ssc;
 
@@ -260,7 +274,14 @@ export class ServerlessEngine {
     // 3. Idempotent partials: one per (batch, shard, first sequence number), chunked by the store.
     const items: StoreItem[] = [];
     for (const [t, g] of groups) {
-      const payload: PartialPayload = { shardId, first: g.first, last: g.last, records: g.records, elements: {}, combined: {} };
+      const payload: PartialPayload = {
+        shardId,
+        first: g.first,
+        last: g.last,
+        records: g.records,
+        elements: {},
+        combined: {},
+      };
       stage.frontiers.forEach((f, i) => {
         const shuffle = stage.combined.get(f.stream);
         if (shuffle) {
@@ -345,7 +366,8 @@ export class ServerlessEngine {
     let moved = 0;
     let pending = items;
     for (let round = 0; pending.length > 0; round++) {
-      if (round > 20) throw new Error(`partials of ${shardId} keep missing closed batches; retrying the invocation`);
+      if (round > 20)
+        throw new Error(`partials of ${shardId} keep missing closed batches; retrying the invocation`);
       const next: StoreItem[] = [];
       for (const item of pending) {
         const t = Number(item.pk.slice(item.pk.lastIndexOf('#') + 1));
@@ -440,7 +462,9 @@ export class ServerlessEngine {
         for (let s = 0; s < stage.sources.length; s++) decoded[s] = stage.sources[s].decode(r);
       } catch (e) {
         const err =
-          e instanceof RecordDecodeError ? e : new RecordDecodeError(r.shardId, r.sequenceNumber, (e as Error).message);
+          e instanceof RecordDecodeError
+            ? e
+            : new RecordDecodeError(r.shardId, r.sequenceNumber, (e as Error).message);
         out.decodeErrors++;
         out.decodeErrorList.push(err);
         out.lastApplied = r.sequenceNumber;
@@ -520,7 +544,9 @@ export class ServerlessEngine {
    * checkpoint and watermark, the latest close claims, the partials waiting in open batches, and
    * the latest stored history (state, window panes) of every history stream.
    */
-  async inspect(options: { closes?: number; openBatches?: number; entries?: number } = {}): Promise<PipelineInspection> {
+  async inspect(
+    options: { closes?: number; openBatches?: number; entries?: number } = {},
+  ): Promise<PipelineInspection> {
     const name = this.pipeline.name;
     const progress = await this.progress();
     const shards = (await this.store.query(keys.meta(name), { skPrefix: 'shard#' })).map((i) => ({
@@ -563,7 +589,15 @@ export class ServerlessEngine {
         sample: all.slice(0, options.entries ?? 20),
       });
     }
-    return { pipeline: name, batchInterval: this.pipeline.batchInterval, progress, shards, closes, openBatches: open, history };
+    return {
+      pipeline: name,
+      batchInterval: this.pipeline.batchInterval,
+      progress,
+      shards,
+      closes,
+      openBatches: open,
+      history,
+    };
   }
 
   /** Whether batch `t` may close now: every shard's watermark has reached it, or its lateness has passed. */
@@ -597,11 +631,20 @@ export class ServerlessEngine {
       if (!(await this.isReady(t))) break;
       const now = this.now();
       const claimed = await this.store.put(
-        { pk: closePk, sk: padTime(t), attrs: { status: 'claimed', owner: this.owner, leaseUntil: now + this.leaseMs } },
+        {
+          pk: closePk,
+          sk: padTime(t),
+          attrs: { status: 'claimed', owner: this.owner, leaseUntil: now + this.leaseMs },
+        },
         {
           or: [
             { notExists: true },
-            { and: [{ attr: 'status', op: '=', value: 'claimed' }, { attr: 'leaseUntil', op: '<', value: now }] },
+            {
+              and: [
+                { attr: 'status', op: '=', value: 'claimed' },
+                { attr: 'leaseUntil', op: '<', value: now },
+              ],
+            },
           ],
         },
       );
@@ -629,7 +672,11 @@ export class ServerlessEngine {
 
   private async advance(meta: string, progress: Progress, t: number): Promise<void> {
     await this.store.put(
-      { pk: meta, sk: keys.progressSk, attrs: { next: t + this.intervalMs, zero: progress.zero, closedUpTo: t } },
+      {
+        pk: meta,
+        sk: keys.progressSk,
+        attrs: { next: t + this.intervalMs, zero: progress.zero, closedUpTo: t },
+      },
       { attr: 'next', op: '=', value: t },
     );
   }
@@ -659,7 +706,8 @@ export class ServerlessEngine {
     // The last sequence number merged per shard: a map phase that raced this close checks it.
     const merged: Record<string, string> = {};
     for (const p of partials) {
-      if (merged[p.shardId] === undefined || compareSeq(p.last, merged[p.shardId]) > 0) merged[p.shardId] = p.last;
+      if (merged[p.shardId] === undefined || compareSeq(p.last, merged[p.shardId]) > 0)
+        merged[p.shardId] = p.last;
     }
     for (const s of graph.streams) s.generated.clear();
     for (const src of stage.sources) src.generated.set(t, RDD.empty());
@@ -705,7 +753,10 @@ export class ServerlessEngine {
       lookup: (stream, time) => {
         if (time >= t) return { handled: false };
         const m = history.get(stream);
-        if (!m) throw new Error(`internal: ${stream.name} was asked for past batch ${time} but is not a history stream.`);
+        if (!m)
+          throw new Error(
+            `internal: ${stream.name} was asked for past batch ${time} but is not a history stream.`,
+          );
         if (!m.has(time)) throw new MissingHistoryError(stream.name, time);
         return { handled: true, rdd: m.get(time) };
       },
@@ -774,7 +825,9 @@ export function compileMapStage(ssc: StreamingContext): MapStage {
   }
   const outputsOf = new Map<DStream<unknown>, number>();
   for (const o of graph.outputs) outputsOf.set(o.stream, (outputsOf.get(o.stream) ?? 0) + 1);
-  const sources = graph.streams.filter((s): s is KinesisInputDStream<unknown> => s instanceof KinesisInputDStream);
+  const sources = graph.streams.filter(
+    (s): s is KinesisInputDStream<unknown> => s instanceof KinesisInputDStream,
+  );
   const stage: MapStage = { sources, frontiers: [], combined: new Map() };
   for (const source of sources) {
     const visit = (s: DStream<unknown>, chain: NarrowDStream<unknown, unknown>[]) => {
@@ -783,8 +836,10 @@ export function compileMapStage(ssc: StreamingContext): MapStage {
       const isFrontier = kids.length > narrowKids.length || outputsOf.has(s) || graph.historyStreams.has(s);
       if (isFrontier) {
         stage.frontiers.push({ stream: s, source, chain });
-        const only = kids.length === 1 && !outputsOf.has(s) && !graph.historyStreams.has(s) ? kids[0] : undefined;
-        if (only instanceof ShuffledDStream) stage.combined.set(s, only as ShuffledDStream<unknown, unknown, unknown>);
+        const only =
+          kids.length === 1 && !outputsOf.has(s) && !graph.historyStreams.has(s) ? kids[0] : undefined;
+        if (only instanceof ShuffledDStream)
+          stage.combined.set(s, only as ShuffledDStream<unknown, unknown, unknown>);
       }
       for (const k of narrowKids) visit(k, [...chain, k]);
     };

@@ -168,7 +168,10 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
           await close();
           const progress = await engine.progress();
           if (!progress || (progress.closedUpTo ?? -Infinity) >= last) return;
-          if (Date.now() > deadline) throw new Error(`batches did not close within ${timeoutMs} ms (closed up to ${progress.closedUpTo}).`);
+          if (Date.now() > deadline)
+            throw new Error(
+              `batches did not close within ${timeoutMs} ms (closed up to ${progress.closedUpTo}).`,
+            );
           await new Promise((r) => setTimeout(r, 100));
         }
       },

@@ -88,7 +88,8 @@ export class DStreamGraph {
     this.started = true;
     // Consumers per stream: a stream read by more than one consumer is materialized once per batch.
     const consumers = new Map<DStream<unknown>, number>();
-    for (const s of this.streams) for (const d of s.dependencies) consumers.set(d, (consumers.get(d) ?? 0) + 1);
+    for (const s of this.streams)
+      for (const d of s.dependencies) consumers.set(d, (consumers.get(d) ?? 0) + 1);
     for (const o of this.outputs) consumers.set(o.stream, (consumers.get(o.stream) ?? 0) + 1);
     for (const s of this.streams) s.shared = (consumers.get(s) ?? 0) > 1 || this.historyStreams.has(s);
     // Remember durations, from outputs towards inputs (streams are created after their parents).

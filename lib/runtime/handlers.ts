@@ -35,7 +35,8 @@ export function engineFor(pipeline: Pipeline, options: HandlerOptions = {}): Ser
   const metrics =
     options.metrics === false
       ? undefined
-      : (options.metrics ?? (process.env.AWS_LAMBDA_FUNCTION_NAME ? new PowertoolsEngineMetrics(pipeline.name) : undefined));
+      : (options.metrics ??
+        (process.env.AWS_LAMBDA_FUNCTION_NAME ? new PowertoolsEngineMetrics(pipeline.name) : undefined));
   return new ServerlessEngine(effective, {
     store: options.store ?? defaultStore(),
     now: options.now,
@@ -53,10 +54,11 @@ function defaultStore(): StateStore {
   }
   // Loaded lazily so that tests with an in-memory store never load the DynamoDB client.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { DynamoDbStateStore } = require('../state/dynamodb-store') as typeof import('../state/dynamodb-store');
+  const { DynamoDbStateStore } =
+    require('../state/dynamodb-store') as typeof import('../state/dynamodb-store');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { DynamoDBClient } = require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb');
-  return new DynamoDbStateStore({ client: new DynamoDBClient({}), tableName: table });
+  const { dynamoClient } = require('./clients') as typeof import('./clients');
+  return new DynamoDbStateStore({ client: dynamoClient(), tableName: table });
 }
 
 /**
@@ -82,7 +84,12 @@ export function kinesisHandler(
           if (r.failedSequenceNumber) failures.push({ itemIdentifier: r.failedSequenceNumber });
         } catch (e) {
           console.error(
-            JSON.stringify({ level: 'ERROR', message: 'map phase failed; the shard will be retried', shardId, error: String(e) }),
+            JSON.stringify({
+              level: 'ERROR',
+              message: 'map phase failed; the shard will be retried',
+              shardId,
+              error: String(e),
+            }),
           );
           failures.push({ itemIdentifier: records[0].sequenceNumber });
         }
@@ -92,7 +99,9 @@ export function kinesisHandler(
           await engine.closeReady();
         } catch (e) {
           // Closing is retried by the next invocation or the scheduled closer; the map phase succeeded.
-          console.error(JSON.stringify({ level: 'ERROR', message: 'batch close failed; will retry', error: String(e) }));
+          console.error(
+            JSON.stringify({ level: 'ERROR', message: 'batch close failed; will retry', error: String(e) }),
+          );
         }
       }
     } finally {
@@ -107,7 +116,10 @@ export function kinesisHandler(
  * an idle stream still emits its windows. Throws if closing fails (the schedule retries).
  * @example export const closer = closerHandler(pipeline);
  */
-export function closerHandler(pipeline: Pipeline, options: HandlerOptions = {}): (event?: unknown) => Promise<{ closed: number[] }> {
+export function closerHandler(
+  pipeline: Pipeline,
+  options: HandlerOptions = {},
+): (event?: unknown) => Promise<{ closed: number[] }> {
   let engine: ServerlessEngine | undefined;
   return async () => {
     engine ??= engineFor(pipeline, options);

@@ -18,7 +18,11 @@ export class PowertoolsEngineMetrics implements EngineMetrics {
   }
 
   count(name: EngineMetricName, value: number): void {
-    this.metrics.addMetric(name, name === 'BatchLatencyMs' ? MetricUnit.Milliseconds : MetricUnit.Count, value);
+    this.metrics.addMetric(
+      name,
+      name === 'BatchLatencyMs' ? MetricUnit.Milliseconds : MetricUnit.Count,
+      value,
+    );
   }
 
   flush(): void {

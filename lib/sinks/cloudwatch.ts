@@ -20,7 +20,10 @@ export const powertoolsEmitter: MetricEmitter = (d) => {
   // Loaded on first use: in-memory pipelines without CloudWatch outputs never load it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Metrics, MetricUnit } = require('@aws-lambda-powertools/metrics') as typeof PowertoolsMetrics;
-  const m = new Metrics({ namespace: d.namespace, serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'dstream' });
+  const m = new Metrics({
+    namespace: d.namespace,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'dstream',
+  });
   for (const [k, v] of Object.entries(d.dimensions)) m.addDimension(k, v);
   m.setTimestamp(d.timestamp);
   m.addMetric(d.metricName, MetricUnit.Count, d.value);

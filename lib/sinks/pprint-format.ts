@@ -56,7 +56,8 @@ export function pythonRepr(x: unknown): string {
     if (x.length === 2) return `(${pythonRepr(x[0])}, ${pythonRepr(x[1])})`;
     return `[${x.map(pythonRepr).join(', ')}]`;
   }
-  if (x instanceof Map) return `{${Array.from(x, ([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`).join(', ')}}`;
+  if (x instanceof Map)
+    return `{${Array.from(x, ([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`).join(', ')}}`;
   if (x instanceof Set) return x.size ? `{${Array.from(x, pythonRepr).join(', ')}}` : 'set()';
   if (typeof x === 'object') {
     return `{${Object.entries(x as object)

@@ -23,8 +23,8 @@ function defaultS3(): S3Client {
   if (!s3Client) {
     // Lazy: the SDK is loaded only by pipelines that write to S3.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { S3Client: Client } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
-    s3Client = new Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL) });
+    const clients = require('../runtime/clients') as typeof import('../runtime/clients');
+    s3Client = clients.s3Client(); // AWS_ENDPOINT_URL honoured, path-style against emulators
   }
   return s3Client;
 }
@@ -48,7 +48,12 @@ export async function writeTextFile(path: string, content: string): Promise<void
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PutObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
     await defaultS3().send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: content, ContentType: 'text/plain; charset=utf-8' }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: content,
+        ContentType: 'text/plain; charset=utf-8',
+      }),
     );
     return;
   }

@@ -32,7 +32,6 @@ export class RecordDecodeError extends Error {
 /** Lines longer than this many UTF-8 bytes are a decode error (Kinesis records are at most 1 MiB, 10 MiB if raised). */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
-
 /**
  * The UTF-8 lines of a record (one record may carry several `\n`-separated lines; a final newline
  * does not add an empty line; `\r\n` is accepted). Throws RecordDecodeError on invalid UTF-8 or an
@@ -139,7 +138,8 @@ StreamingContext.prototype.kinesisStream = function <T>(
   this: StreamingContext,
   decode: (data: Uint8Array, record: KinesisInputRecord) => T,
 ): KinesisInputDStream<T> {
-  if (typeof decode !== 'function') throw new TypeError('kinesisStream(decode) needs a function (bytes, record) => element.');
+  if (typeof decode !== 'function')
+    throw new TypeError('kinesisStream(decode) needs a function (bytes, record) => element.');
   return new KinesisInputDStream(this, (r) => {
     try {
       return [decode(r.data, r)];

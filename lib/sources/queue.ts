@@ -42,7 +42,9 @@ StreamingContext.prototype.queueStream = function <T>(
   defaultBatch?: T[],
 ): QueueInputDStream<T> {
   if (!Array.isArray(batches) || !batches.every(Array.isArray)) {
-    throw new TypeError('queueStream(batches) takes an array of batches, each an array: e.g. [["a"], ["b", "c"]].');
+    throw new TypeError(
+      'queueStream(batches) takes an array of batches, each an array: e.g. [["a"], ["b", "c"]].',
+    );
   }
   return new QueueInputDStream(this, batches, oneAtATime, defaultBatch);
 };

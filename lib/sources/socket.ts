@@ -87,9 +87,12 @@ StreamingContext.prototype.socketTextStream = function (
   port: number,
   options?: { reconnectMs?: number },
 ): SocketInputDStream {
-  if (typeof host !== 'string' || !host) throw new Error('socketTextStream(host, port): host must be a non-empty string.');
+  if (typeof host !== 'string' || !host)
+    throw new Error('socketTextStream(host, port): host must be a non-empty string.');
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`socketTextStream(host, port): port must be a whole number from 1 to 65535, got ${String(port)}.`);
+    throw new Error(
+      `socketTextStream(host, port): port must be a whole number from 1 to 65535, got ${String(port)}.`,
+    );
   }
   return new SocketInputDStream(this, host, port, options?.reconnectMs ?? 1000);
 };

@@ -32,7 +32,9 @@ export class TextFileInputDStream extends InputDStream<string> {
     try {
       names = readdirSync(this.dir).sort();
     } catch (e) {
-      throw new Error(`textFileStream: cannot list ${this.dir} (${(e as Error).message}); create the directory first.`);
+      throw new Error(
+        `textFileStream: cannot list ${this.dir} (${(e as Error).message}); create the directory first.`,
+      );
     }
     const lines: string[] = [];
     for (const name of names) {
@@ -51,7 +53,10 @@ export class TextFileInputDStream extends InputDStream<string> {
   }
 }
 
-StreamingContext.prototype.textFileStream = function (this: StreamingContext, dir: string): TextFileInputDStream {
+StreamingContext.prototype.textFileStream = function (
+  this: StreamingContext,
+  dir: string,
+): TextFileInputDStream {
   if (typeof dir !== 'string' || !dir) throw new Error('textFileStream(dir) needs a directory path.');
   return new TextFileInputDStream(this, dir);
 };

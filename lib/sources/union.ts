@@ -12,7 +12,10 @@ declare module '../dstream/context' {
   }
 }
 
-StreamingContext.prototype.union = function <T>(this: StreamingContext, ...streams: DStream<T>[]): DStream<T> {
+StreamingContext.prototype.union = function <T>(
+  this: StreamingContext,
+  ...streams: DStream<T>[]
+): DStream<T> {
   if (streams.length === 1 && Array.isArray(streams[0])) streams = streams[0] as unknown as DStream<T>[];
   return new UnionDStream(streams);
 };

@@ -33,7 +33,8 @@ describe('dstream run (in process) and dstream inspect', () => {
     // The window (30 s, sliding every 10 s) prints at the next multiple of 10 s after zero time; the
     // closer tick gets there by itself. Every line's words are in it.
     const deadline = Date.now() + 25_000;
-    while (!/\('common', 200\)/.test(printed.join('')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (!/\('common', 200\)/.test(printed.join('')) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     expect(printed.join('')).toMatch(/\('common', 200\)/);
     const objects = await run.s3.send(new ListObjectsV2Command({ Bucket: run.endpoints.bucket }));
     const keys = (objects.Contents ?? []).map((o) => o.Key as string);

@@ -35,7 +35,11 @@ describe('serverless engine equals the in-memory engine (InMemoryStateStore)', (
         shards: 2,
         seed: template,
         faults: true,
-        lines: Array.from({ length: 30 }, (_, i) => ({ shard: i % 3, offsetMs: i * 350, words: [i % 5, (i * 3) % 5, 1] })),
+        lines: Array.from({ length: 30 }, (_, i) => ({
+          shard: i % 3,
+          offsetMs: i * 350,
+          words: [i % 5, (i * 3) % 5, 1],
+        })),
       };
       expect(await runDifferential(plan)).toEqual([]);
     }

@@ -38,24 +38,26 @@ export interface Plan {
 }
 
 export const planArb = (shardCounts: number[], faults: boolean, maxLines = 40) =>
-  fc.record({
-    template: fc.integer({ min: 0, max: 7 }),
-    b: fc.constantFrom(1, 2),
-    w: fc.integer({ min: 1, max: 4 }),
-    s: fc.integer({ min: 1, max: 4 }),
-    timeout: fc.integer({ min: 1, max: 4 }),
-    shards: fc.constantFrom(...shardCounts),
-    lines: fc.array(
-      fc.record({
-        shard: fc.nat(3),
-        offsetMs: fc.integer({ min: 0, max: 20_000 }),
-        words: fc.array(fc.nat(WORDS.length - 1), { maxLength: 4 }),
-      }),
-      { minLength: 1, maxLength: maxLines },
-    ),
-    seed: fc.integer(),
-    faults: fc.constant(faults),
-  }).filter((p) => p.s <= p.w);
+  fc
+    .record({
+      template: fc.integer({ min: 0, max: 7 }),
+      b: fc.constantFrom(1, 2),
+      w: fc.integer({ min: 1, max: 4 }),
+      s: fc.integer({ min: 1, max: 4 }),
+      timeout: fc.integer({ min: 1, max: 4 }),
+      shards: fc.constantFrom(...shardCounts),
+      lines: fc.array(
+        fc.record({
+          shard: fc.nat(3),
+          offsetMs: fc.integer({ min: 0, max: 20_000 }),
+          words: fc.array(fc.nat(WORDS.length - 1), { maxLength: 4 }),
+        }),
+        { minLength: 1, maxLength: maxLines },
+      ),
+      seed: fc.integer(),
+      faults: fc.constant(faults),
+    })
+    .filter((p) => p.s <= p.w);
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -105,7 +107,13 @@ export async function runDifferential(
   const store = new FaultyStore(makeStore(() => clock));
   const actual: Outputs = new Map();
   const shardIds = Array.from(byShard.keys());
-  const opts = { store, now: () => clock, listShards: async () => shardIds, leaseMs: 60_000, log: () => undefined };
+  const opts = {
+    store,
+    now: () => clock,
+    listShards: async () => shardIds,
+    leaseMs: 60_000,
+    log: () => undefined,
+  };
   const closers = [
     new ServerlessEngine(pipelineOf(t, plan.b, actual), opts),
     new ServerlessEngine(pipelineOf(t, plan.b, actual), opts),
@@ -138,12 +146,15 @@ export async function runDifferential(
     const results = await Promise.allSettled(
       which < 0.3 ? closers.map((c) => c.closeReady()) : [closers[which < 0.65 ? 0 : 1].closeReady()],
     );
-    for (const r of results) if (r.status === 'rejected' && !(r.reason instanceof InjectedCrash)) throw r.reason;
+    for (const r of results)
+      if (r.status === 'rejected' && !(r.reason instanceof InjectedCrash)) throw r.reason;
     store.crashAt = undefined;
   };
 
   for (;;) {
-    const open = shardIds.filter((s) => (pos.get(s) as number) < (byShard.get(s) as KinesisInputRecord[]).length);
+    const open = shardIds.filter(
+      (s) => (pos.get(s) as number) < (byShard.get(s) as KinesisInputRecord[]).length,
+    );
     if (open.length === 0) break;
     const shard = open[Math.floor(random() * open.length)];
     const recs = byShard.get(shard) as KinesisInputRecord[];
@@ -162,7 +173,7 @@ export async function runDifferential(
   await closers[0].closeReady();
   const progress = await closers[0].progress();
   const diffs = diffOutputs(expected, actual, until);
-  if (progress && progress.next <= until) diffs.push(`closed only up to ${progress.next - interval}, expected ${until}`);
+  if (progress && progress.next <= until)
+    diffs.push(`closed only up to ${progress.next - interval}, expected ${until}`);
   return diffs;
 }
-

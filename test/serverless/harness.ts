@@ -1,5 +1,13 @@
 import { definePipeline, runPipelineInMemory, ServerlessEngine, StateSpec } from '../../lib';
-import type { DStream, KinesisInputRecord, Pipeline, State, StateStore, StoreItem, StreamingContext } from '../../lib';
+import type {
+  DStream,
+  KinesisInputRecord,
+  Pipeline,
+  State,
+  StateStore,
+  StoreItem,
+  StreamingContext,
+} from '../../lib';
 import { canonicalJson } from '../../lib/util/key-map';
 
 /** Outputs of a pipeline run, by output index then batch time (a re-run of a batch overwrites). */
@@ -18,19 +26,38 @@ export function templates(b: number, w: number, s: number, timeout: number): Tem
   return [
     {
       name: 'wordcount (flatMap, map, reduceByKey)',
-      build: (ssc, out) => out(0, ssc.kinesisTextStream().flatMap(split).map((x) => [x, 1] as [string, number]).reduceByKey((a, c) => a + c)),
+      build: (ssc, out) =>
+        out(
+          0,
+          ssc
+            .kinesisTextStream()
+            .flatMap(split)
+            .map((x) => [x, 1] as [string, number])
+            .reduceByKey((a, c) => a + c),
+        ),
     },
     {
       name: 'filter + countByValue + count',
       build: (ssc, out) => {
-        const words = ssc.kinesisTextStream().flatMap(split).filter((x) => x !== 'c');
+        const words = ssc
+          .kinesisTextStream()
+          .flatMap(split)
+          .filter((x) => x !== 'c');
         out(0, words.countByValue());
         out(1, words.count());
       },
     },
     {
       name: `window(${w}, ${s}).countByValue`,
-      build: (ssc, out) => out(0, ssc.kinesisTextStream().flatMap(split).window(w * b, s * b).countByValue()),
+      build: (ssc, out) =>
+        out(
+          0,
+          ssc
+            .kinesisTextStream()
+            .flatMap(split)
+            .window(w * b, s * b)
+            .countByValue(),
+        ),
     },
     {
       name: `reduceByKeyAndWindow with inverse and filter (${w}, ${s})`,
@@ -41,16 +68,30 @@ export function templates(b: number, w: number, s: number, timeout: number): Tem
             .kinesisTextStream()
             .flatMap(split)
             .map((x) => [x, 1] as [string, number])
-            .reduceByKeyAndWindow((a, c) => a + c, (a, c) => a - c, w * b, s * b, ([, n]) => n > 0),
+            .reduceByKeyAndWindow(
+              (a, c) => a + c,
+              (a, c) => a - c,
+              w * b,
+              s * b,
+              ([, n]) => n > 0,
+            ),
         ),
     },
     {
       name: `reduceByKeyAndWindow without inverse, countByWindow, reduceByWindow (${w}, ${s})`,
       build: (ssc, out) => {
         const words = ssc.kinesisTextStream().flatMap(split);
-        out(0, words.map((x) => [x, x.length] as [string, number]).reduceByKeyAndWindow((a, c) => a + c, null, w * b, s * b));
+        out(
+          0,
+          words
+            .map((x) => [x, x.length] as [string, number])
+            .reduceByKeyAndWindow((a, c) => a + c, null, w * b, s * b),
+        );
         out(1, words.countByWindow(w * b, s * b));
-        out(2, words.map((x) => x.length).reduceByWindow((a, c) => a + c, null, w * b, s * b));
+        out(
+          2,
+          words.map((x) => x.length).reduceByWindow((a, c) => a + c, null, w * b, s * b),
+        );
         out(3, words.countByValueAndWindow(w * b, s * b));
       },
     },
@@ -119,7 +160,12 @@ export function pipelineOf(t: Template, batchInterval: number, outputs: Outputs)
 export function normalize(items: unknown[]): string[] {
   return items
     .map((x) => {
-      if (Array.isArray(x) && x.length === 2 && Array.isArray(x[1]) && x[1].every((v) => typeof v !== 'object')) {
+      if (
+        Array.isArray(x) &&
+        x.length === 2 &&
+        Array.isArray(x[1]) &&
+        x[1].every((v) => typeof v !== 'object')
+      ) {
         return canonicalJson([x[0], (x[1] as unknown[]).slice().sort()]);
       }
       return canonicalJson(x);
@@ -144,7 +190,8 @@ export function diffOutputs(expected: Outputs, actual: Outputs, until: number): 
         diffs.push(`output ${i} @${t}: expected ${JSON.stringify(x)} got ${JSON.stringify(y)}`);
       }
     }
-    for (const t of act.keys()) if (t <= until && !exp.has(t)) diffs.push(`output ${i} @${t}: unexpected batch`);
+    for (const t of act.keys())
+      if (t <= until && !exp.has(t)) diffs.push(`output ${i} @${t}: unexpected batch`);
   }
   return diffs;
 }
@@ -190,7 +237,19 @@ export class FaultyStore implements StateStore {
   }
   async put(item: StoreItem, c?: Parameters<StateStore['put']>[1]) {
     const r = await this.inner.put(item, c);
-    if (process.env.DEBUG_STORE) console.log('put', item.pk, item.sk, JSON.stringify(item.attrs), JSON.stringify(c), '->', r, 'crashAt', this.crashAt, this.writes);
+    if (process.env.DEBUG_STORE)
+      console.log(
+        'put',
+        item.pk,
+        item.sk,
+        JSON.stringify(item.attrs),
+        JSON.stringify(c),
+        '->',
+        r,
+        'crashAt',
+        this.crashAt,
+        this.writes,
+      );
     await this.afterWrite();
     return r;
   }
@@ -211,7 +270,13 @@ export class FaultyStore implements StateStore {
 }
 
 /** Runs the in-memory reference on the same records; returns its outputs. */
-export async function reference(t: Template, b: number, records: KinesisInputRecord[], zero: number, until: number): Promise<Outputs> {
+export async function reference(
+  t: Template,
+  b: number,
+  records: KinesisInputRecord[],
+  zero: number,
+  until: number,
+): Promise<Outputs> {
   const outputs: Outputs = new Map();
   await runPipelineInMemory(pipelineOf(t, b, outputs), records, { zeroTime: zero, untilTime: until });
   return outputs;

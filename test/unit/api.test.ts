@@ -18,7 +18,9 @@ describe('API contracts and errors', () => {
     // @ts-expect-error values are numbers, not strings
     const bad: DStream<[string, string]> = summed;
     expect(bad).toBe(summed);
-    const joined: DStream<[string, [number, string]]> = pairs.join(words.map((w) => [w, w] as [string, string]));
+    const joined: DStream<[string, [number, string]]> = pairs.join(
+      words.map((w) => [w, w] as [string, string]),
+    );
     expect(joined).toBeInstanceOf(DStream);
   });
 
@@ -48,7 +50,9 @@ describe('API contracts and errors', () => {
     const ssc = manual();
     const s = ssc.queueStream([[1]]);
     expect(() => s.map(undefined as unknown as (x: number) => number)).toThrow(/map\(\) needs a function/);
-    expect(() => new StreamingContext({ batchInterval: 0 })).toThrow(/batchInterval must be a positive number/);
+    expect(() => new StreamingContext({ batchInterval: 0 })).toThrow(
+      /batchInterval must be a positive number/,
+    );
     expect(() => ssc.queueStream([1] as unknown as number[][])).toThrow(/array of batches/);
     expect(() => s.repartition(0)).toThrow(/positive whole number/);
   });
@@ -66,16 +70,25 @@ describe('API contracts and errors', () => {
     const ssc = manual();
     let calls = 0;
     const src = ssc.queueStream([['a b', 'c'], ['a']]);
-    const words = src.flatMap((l) => l.split(' ')).map((w) => {
-      calls++;
-      return w;
-    });
+    const words = src
+      .flatMap((l) => l.split(' '))
+      .map((w) => {
+        calls++;
+        return w;
+      });
     const pairs = words.map((w) => [w, 1] as [string, number]);
     const counts = pairs.reduceByKey((a, b) => a + b).collect();
     const n = words.count().collect(); // words now has two consumers: computed once per batch
     ssc.start();
     await ssc.runBatches(2);
-    expect(counts.batches).toEqual([[['a', 1], ['b', 1], ['c', 1]], [['a', 1]]]);
+    expect(counts.batches).toEqual([
+      [
+        ['a', 1],
+        ['b', 1],
+        ['c', 1],
+      ],
+      [['a', 1]],
+    ]);
     expect(n.batches).toEqual([[3], [1]]);
     expect(calls).toBe(4);
     expect(pairs.generated.size).toBe(0);
@@ -84,7 +97,9 @@ describe('API contracts and errors', () => {
   test('tuple keys are compared by value, as Spark compares keys with equals', async () => {
     const ssc = manual();
     const out = ssc
-      .queueStream([[[['a', 1], 2] as [[string, number], number], [['a', 1], 3] as [[string, number], number]]])
+      .queueStream([
+        [[['a', 1], 2] as [[string, number], number], [['a', 1], 3] as [[string, number], number]],
+      ])
       .reduceByKey((a, b) => a + b)
       .collect();
     ssc.start();
@@ -134,10 +149,26 @@ describe('API contracts and errors', () => {
     expect(r.sortBy((x) => x).collect()).toEqual([1, 2, 3]);
     expect(r.sortBy((x) => x, false).collect()).toEqual([3, 2, 1]);
     expect(r.union(RDD.of([9])).collect()).toEqual([3, 1, 2, 9]);
-    expect(r.filter((x) => x > 1).map((x) => x * 2).flatMap((x) => [x, x]).collect()).toEqual([6, 6, 4, 4]);
-    const kv = RDD.of<[string, number]>([['a', 1], ['b', 2], ['a', 3]]);
-    expect(kv.reduceByKey((a, b) => a + b).collect()).toEqual([['a', 4], ['b', 2]]);
-    expect(kv.join(RDD.of<[string, string]>([['a', 'x']])).collect()).toEqual([['a', [1, 'x']], ['a', [3, 'x']]]);
+    expect(
+      r
+        .filter((x) => x > 1)
+        .map((x) => x * 2)
+        .flatMap((x) => [x, x])
+        .collect(),
+    ).toEqual([6, 6, 4, 4]);
+    const kv = RDD.of<[string, number]>([
+      ['a', 1],
+      ['b', 2],
+      ['a', 3],
+    ]);
+    expect(kv.reduceByKey((a, b) => a + b).collect()).toEqual([
+      ['a', 4],
+      ['b', 2],
+    ]);
+    expect(kv.join(RDD.of<[string, string]>([['a', 'x']])).collect()).toEqual([
+      ['a', [1, 'x']],
+      ['a', [3, 'x']],
+    ]);
     const seen: number[] = [];
     r.foreach((x) => seen.push(x));
     expect(seen).toEqual([3, 1, 2]);

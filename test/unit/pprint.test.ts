@@ -1,4 +1,11 @@
-import { StreamingContext, formatBatchTime, formatPprint, pythonRepr, pythonStr, setPprintWriter } from '../../lib';
+import {
+  StreamingContext,
+  formatBatchTime,
+  formatPprint,
+  pythonRepr,
+  pythonStr,
+  setPprintWriter,
+} from '../../lib';
 
 // PySpark's pprint (pyspark/streaming/dstream.py): print 43 dashes, "Time: %s" % datetime, 43
 // dashes, str() of up to num records, "..." if more, then print("").
@@ -9,13 +16,22 @@ describe('pprint format (PySpark, character for character)', () => {
   afterAll(() => (process.env.TZ = prevTz));
 
   test('header, pairs as tuples, blank line', () => {
-    expect(formatPprint(1764089594000, [['word', 3], ['b', 1]], 10)).toBe(
-      `${dashes}\nTime: 2025-11-25 16:53:14\n${dashes}\n('word', 3)\n('b', 1)\n\n`,
-    );
+    expect(
+      formatPprint(
+        1764089594000,
+        [
+          ['word', 3],
+          ['b', 1],
+        ],
+        10,
+      ),
+    ).toBe(`${dashes}\nTime: 2025-11-25 16:53:14\n${dashes}\n('word', 3)\n('b', 1)\n\n`);
   });
 
   test('"..." when there are more than num elements; empty batch prints the header only', () => {
-    expect(formatPprint(1000, [1, 2, 3], 2)).toBe(`${dashes}\nTime: 1970-01-01 00:00:01\n${dashes}\n1\n2\n...\n\n`);
+    expect(formatPprint(1000, [1, 2, 3], 2)).toBe(
+      `${dashes}\nTime: 1970-01-01 00:00:01\n${dashes}\n1\n2\n...\n\n`,
+    );
     expect(formatPprint(1000, [], 10)).toBe(`${dashes}\nTime: 1970-01-01 00:00:01\n${dashes}\n\n`);
   });
 
