@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { EngineMetricName } from '../lib/engine/serverless';
 
 /** CloudWatch namespace of the engine's metrics (docs/CONTRACTS.md; `POWERTOOLS_METRICS_NAMESPACE`). */
 export const ENGINE_NAMESPACE = 'DStream';
@@ -14,15 +15,8 @@ export const ENGINE_DIMENSION = 'Pipeline';
  */
 export const POWERTOOLS_SERVICE_DIMENSION = 'service';
 
-/** The metrics the engine emits as EMF, per docs/CONTRACTS.md. */
-export type EngineMetricName =
-  | 'RecordsIn'
-  | 'LateRecords'
-  | 'DecodeErrors'
-  | 'FailedRecords'
-  | 'UserFunctionErrors'
-  | 'BatchesClosed'
-  | 'BatchLatencyMs';
+/** The metrics the engine emits as EMF: the engine's own list, so the two cannot drift apart. */
+export type { EngineMetricName };
 
 /**
  * One of the engine's metrics for one pipeline, summed per minute unless `options` say otherwise.
