@@ -47,14 +47,27 @@ export async function writeTextFile(path: string, content: string): Promise<void
     const { bucket, key } = parseS3Url(path);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PutObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
-    await defaultS3().send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: content,
-        ContentType: 'text/plain; charset=utf-8',
-      }),
-    );
+    const put = new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: content,
+      ContentType: 'text/plain; charset=utf-8',
+    });
+    if (content.length === 0) {
+      // An empty batch is an empty object (as Spark writes empty part files). The SDK sends no
+      // content-length for an empty body and then warns of "a Stream of unknown length" every
+      // batch; say the length.
+      put.middlewareStack.add(
+        (next) => async (args) => {
+          const request = args.request as { headers?: Record<string, string> };
+          if (request.headers && !('content-length' in request.headers))
+            request.headers['content-length'] = '0';
+          return next(args);
+        },
+        { step: 'finalizeRequest', priority: 'high', name: 'dstreamEmptyBodyContentLength' },
+      );
+    }
+    await defaultS3().send(put);
     return;
   }
   await mkdir(dirname(path), { recursive: true });
