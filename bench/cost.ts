@@ -27,6 +27,8 @@ export interface CostResult {
   naivePerWord: { requests: number; writeUnits: number };
   naivePerDistinctWord: { requests: number; writeUnits: number };
   ratioPerWord: number;
+  /** Bytes of the batch's result (the changed state: one [word, count] per distinct word, as JSON). */
+  changedStateBytes: number;
   ratioPerDistinctWord: number;
 }
 
@@ -130,6 +132,7 @@ export async function runCost(records = 10_000, vocabulary = 4_100): Promise<Cos
       naivePerWord: { requests: words.length, writeUnits: perWordUnits },
       naivePerDistinctWord: { requests: distinct.size, writeUnits: perDistinctUnits },
       ratioPerWord: perWordUnits / engineWrites,
+      changedStateBytes: Buffer.byteLength(JSON.stringify(Array.from(distinct))),
       ratioPerDistinctWord: perDistinctUnits / engineWrites,
     };
   } finally {
