@@ -53,8 +53,8 @@ function defaultStore(): StateStore {
     );
   }
   // Loaded lazily so that tests with an in-memory store never load the DynamoDB client.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { DynamoDbStateStore } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require('../state/dynamodb-store') as typeof import('../state/dynamodb-store');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { dynamoClient } = require('./clients') as typeof import('./clients');
