@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { runWordCount } from './wordcount';
 import { runMapPhase } from './map-phase';
 import { runCost } from './cost';
+import { runE2e } from './e2e';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -54,6 +55,40 @@ async function main(): Promise<void> {
     console.log(
       `  engine WCU / (changed state ${fmt(r.changedStateBytes)} bytes / 1 KB): ${(r.engine.writeUnits / kb).toFixed(2)} (target <= 2)`,
     );
+  }
+  if (want('e2e')) {
+    const r = await runE2e(quick ? 5_000 : 50_000);
+    const ms = (n: number) => `${fmt(n)} ms`;
+    console.log(
+      `e2e (network-wordcount on kinesalite, dynalite and s3rver in this process; ${r.shards} shards, batch size ${r.batchSize}; ${fmt(r.lines)} lines x 10 words)`,
+    );
+    console.log(`  produce (PutRecords, 500 lines a call):          ${fmt(r.produceLinesPerSec)} lines/s`);
+    console.log(`  produce start to last line mapped:               ${fmt(r.mappedLinesPerSec)} lines/s`);
+    console.log(
+      `  produce start to last line's batch closed:       ${fmt(r.closedLinesPerSec)} lines/s (last batch closed ${ms(r.lastBatchCloseAfterEndMs)} after its end: allowed lateness)`,
+    );
+    const lat = (l: typeof r.loaded) =>
+      `p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, max ${ms(l.max)}; batch end to close p50 ${ms(l.afterBatchEndP50)} (${l.markers} lines)`;
+    console.log(
+      `  latency, line sent to its batch closed, under ${fmt(r.loadedRate)} lines/s: ${lat(r.loaded)}`,
+    );
+    console.log(`  latency, line sent to its batch closed, idle stream:  ${lat(r.idle)}`);
+    console.log(
+      `  late records (moved to a later batch): ${fmt(r.lateRecords.throughput)} in the throughput run, ${fmt(r.lateRecords.loaded)} under load, ${fmt(r.lateRecords.idle)} idle`,
+    );
+    console.log(
+      `  where the CPU goes (throughput run; event loop busy ${(100 * r.eventLoopUtilization).toFixed(0)}%):`,
+    );
+    for (const c of r.cpu)
+      console.log(
+        `    ${c.name.padEnd(40)} ${ms(c.ms).padStart(9)}  ${(100 * c.share).toFixed(1).padStart(5)}%`,
+      );
+    console.log('  SDK calls to the emulators (throughput run; wall time, concurrent calls overlap):');
+    for (const c of r.calls) {
+      console.log(
+        `    ${`${c.service} ${c.operation}`.padEnd(40)} ${fmt(c.calls).padStart(6)} calls, ${ms(c.totalMs).padStart(9)}, mean ${c.meanMs.toFixed(1)} ms`,
+      );
+    }
   }
 }
 

@@ -11,7 +11,13 @@ import { engineFor, kinesisHandler } from '../runtime/handlers';
 import { InMemoryEngineMetrics } from '../runtime/metrics';
 import { DynamoDbStateStore, createStateTable } from '../state';
 import { kinesisClient, dynamoClient, s3Client, resolveEndpoint } from './clients';
-import { startEmulators, ensureStream, ensureBucket, type Emulators } from './emulators';
+import {
+  startEmulators,
+  ensureStream,
+  ensureBucket,
+  type Emulators,
+  type EmulatedService,
+} from './emulators';
 import { KinesisPoller } from './poller';
 
 /** Options of startLocalRun. */
@@ -21,7 +27,10 @@ export interface LocalRunOptions {
   shards?: number;
   /** Persist the emulators' data in this directory. @default in memory */
   dataDir?: string;
-  /** Use this endpoint (e.g. LocalStack) for Kinesis, DynamoDB and S3 instead of embedded emulators. @default AWS_ENDPOINT_URL, else embedded */
+  /**
+   * Use this endpoint (e.g. LocalStack) for Kinesis, DynamoDB and S3 instead of embedded emulators.
+   * @default per service: AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, else embedded
+   */
   endpoint?: string;
   /** Records per handler invocation. @default 500 */
   batchSize?: number;
@@ -73,14 +82,22 @@ export interface LocalRun {
 export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun> {
   const { pipeline } = options;
   const names = localNames(pipeline.name);
-  const external = options.endpoint ?? resolveEndpoint('KINESIS');
+  // Per service: an endpoint given (option, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL) is used, the
+  // others are embedded. A local run never falls back to real AWS for a service nobody pointed anywhere
+  // (e.g. AWS_ENDPOINT_URL_KINESIS at kinesis-local alone: DynamoDB and S3 stay embedded).
+  const external = {
+    kinesis: options.endpoint ?? resolveEndpoint('KINESIS'),
+    dynamodb: options.endpoint ?? resolveEndpoint('DYNAMODB'),
+    s3: options.endpoint ?? resolveEndpoint('S3'),
+  };
+  const embedded = (Object.keys(external) as EmulatedService[]).filter((s) => external[s] === undefined);
   let emulators: Emulators | undefined;
-  if (!external) emulators = await startEmulators({ dataDir: options.dataDir });
+  if (embedded.length > 0) emulators = await startEmulators({ dataDir: options.dataDir, services: embedded });
   const endpoints: LocalEndpoints = {
     pipeline: pipeline.name,
-    kinesis: emulators?.kinesisEndpoint ?? external,
-    dynamodb: emulators?.dynamoEndpoint ?? options.endpoint ?? resolveEndpoint('DYNAMODB'),
-    s3: emulators?.s3Endpoint ?? options.endpoint ?? resolveEndpoint('S3'),
+    kinesis: external.kinesis ?? emulators?.kinesisEndpoint,
+    dynamodb: external.dynamodb ?? emulators?.dynamoEndpoint,
+    s3: external.s3 ?? emulators?.s3Endpoint,
     ...names,
   };
   const kinesis = kinesisClient({ endpoint: endpoints.kinesis });
