@@ -102,6 +102,8 @@ interface Group {
   first: string;
   last: string;
   records: number;
+  /** Records of the group already assigned late (counted once in LateRecords). */
+  late: number;
   elements: unknown[][];
   combiners: (ReturnType<typeof ShuffledDStream.combiner> | undefined)[];
 }
@@ -295,7 +297,7 @@ export class ServerlessEngine {
         pk: keys.partial(this.pipeline.name, t),
         sk: keys.partialSk(shardId, g.first),
         data: encode(payload),
-        attrs: { records: g.records, first: g.first, last: g.last },
+        attrs: { records: g.records, late: g.late, first: g.first, last: g.last },
         expiresAt: Math.ceil((t + 7 * 86400000) / 1000),
       });
     }
@@ -310,7 +312,7 @@ export class ServerlessEngine {
         {
           pk: meta,
           sk: keys.shardSk(shardId),
-          attrs: { seq: padSeq(lastApplied), watermark: maxArrival, shardId },
+          attrs: { seq: padSeq(lastApplied), watermark: maxArrival, shardId, updatedAt: this.now() },
         },
         { or: [{ notExists: true }, { attr: 'seq', op: '<', value: padSeq(lastApplied) }] },
       );
@@ -384,9 +386,15 @@ export class ServerlessEngine {
         if (seq !== undefined && compareSeq(seq, String(item.attrs?.last)) >= 0) continue; // merged
         const progress = await this.progress();
         const open = Math.max(t, progress?.closedUpTo ?? t) + this.intervalMs;
-        const again: StoreItem = { ...item, pk: keys.partial(this.pipeline.name, open) };
+        const records = Number(item.attrs?.records ?? 0);
+        // Each record counts once as late, however many times its partial moves.
+        moved += records - Number(item.attrs?.late ?? 0);
+        const again: StoreItem = {
+          ...item,
+          pk: keys.partial(this.pipeline.name, open),
+          attrs: { ...item.attrs, late: records },
+        };
         await this.store.put(again);
-        moved += Number(item.attrs?.records ?? 0);
         this.log('records of a batch closed meanwhile moved to the oldest open batch (late)', {
           shardId,
           from: t,
@@ -477,6 +485,7 @@ export class ServerlessEngine {
           first: r.sequenceNumber,
           last: r.sequenceNumber,
           records: 0,
+          late: 0,
           elements: stage.frontiers.map(() => []),
           combiners: stage.frontiers.map((f) => {
             const shuffle = stage.combined.get(f.stream);
@@ -499,7 +508,10 @@ export class ServerlessEngine {
       }
       g.last = r.sequenceNumber;
       g.records++;
-      if (late) out.late++;
+      if (late) {
+        out.late++;
+        g.late++;
+      }
       out.lastApplied = r.sequenceNumber;
       out.processed++;
       if (r.arrivalMs > out.maxArrival) out.maxArrival = r.arrivalMs;
@@ -603,14 +615,24 @@ export class ServerlessEngine {
   /** Whether batch `t` may close now: every shard's watermark has reached it, or its lateness has passed. */
   private async isReady(t: number): Promise<boolean> {
     const now = this.now();
-    if (now >= t + this.latenessMs) return true;
     const items = await this.store.query(keys.meta(this.pipeline.name), { skPrefix: 'shard#' });
-    const watermarks = new Map(items.map((i) => [String(i.attrs?.shardId), Number(i.attrs?.watermark ?? 0)]));
-    const shards = new Set(watermarks.keys());
-    if (this.options.listShards) for (const s of await this.options.listShards()) shards.add(s);
-    if (shards.size === 0) return false;
-    for (const s of shards) if ((watermarks.get(s) ?? -Infinity) < t) return false;
-    return true;
+    const shards = new Map<string, { watermark: number; updatedAt?: number }>();
+    for (const i of items) {
+      shards.set(String(i.attrs?.shardId), {
+        watermark: Number(i.attrs?.watermark ?? 0),
+        updatedAt: i.attrs?.updatedAt === undefined ? undefined : Number(i.attrs.updatedAt),
+      });
+    }
+    if (this.options.listShards) {
+      for (const s of await this.options.listShards())
+        if (!shards.has(s)) shards.set(s, { watermark: -Infinity });
+    }
+    const behind = Array.from(shards.values()).filter((s) => s.watermark < t);
+    if (shards.size > 0 && behind.length === 0) return true; // every shard's watermark has passed t
+    if (now < t + this.latenessMs) return false;
+    // Past the lateness, t closes unless a shard still behind it is busy (it applied records within
+    // the last lateness period: a backlog being worked through, whose records are not late).
+    return behind.every((s) => s.updatedAt === undefined || now - s.updatedAt >= this.latenessMs);
   }
 
   /**

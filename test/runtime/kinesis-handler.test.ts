@@ -241,7 +241,9 @@ describe('kinesisHandler: a user function that throws', () => {
 describe('kinesisHandler: records that cannot be decoded', () => {
   test('invalid UTF-8 and oversize lines are counted, logged with shard and sequence number, skipped; never a failure', async () => {
     const counts: Counts = new Map();
-    const { clock, metrics, handler } = deploy(countingPipeline(counts, undefined, { maxLineBytes: 16 }));
+    const { clock, metrics, handler, closer } = deploy(
+      countingPipeline(counts, undefined, { maxLineBytes: 16 }),
+    );
     const at = T0 + 100;
     const event = makeKinesisEvent([
       { data: new Uint8Array([0x61, 0x20, 0xff, 0xfe, 0x62]), arrivalMs: at }, // invalid UTF-8
@@ -256,6 +258,9 @@ describe('kinesisHandler: records that cannot be decoded', () => {
     clock.ms = T0 + 2000;
 
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
+    // The shard applied records just now, so the batch waits one lateness period for more of them.
+    clock.ms += 1000;
+    await closer();
     expect(counts.get(T0 + 1000)).toEqual({ a: 2, b: 2, c: 1, d: 1, ['y'.repeat(16)]: 1 });
     expect(metrics.totals).toMatchObject({ RecordsIn: 7, DecodeErrors: 3 });
     expect(metrics.totals.FailedRecords).toBeUndefined();
@@ -278,7 +283,9 @@ describe('kinesisHandler: records that cannot be decoded', () => {
 
   test("a CRLF line of exactly maxLineBytes is accepted: the '\\r' ends the line, it is not part of it", async () => {
     const counts: Counts = new Map();
-    const { clock, metrics, handler } = deploy(countingPipeline(counts, undefined, { maxLineBytes: 16 }));
+    const { clock, metrics, handler, closer } = deploy(
+      countingPipeline(counts, undefined, { maxLineBytes: 16 }),
+    );
     clock.ms = T0 + 2000;
     const line = 'z'.repeat(16);
     expect(
@@ -287,6 +294,8 @@ describe('kinesisHandler: records that cannot be decoded', () => {
       batchItemFailures: [],
     });
     expect(metrics.totals.DecodeErrors).toBeUndefined();
+    clock.ms += 1000; // past the lateness since the shard's last records: the batch closes
+    await closer();
     expect(counts.get(T0 + 1000)).toEqual({ [line]: 2 });
   });
 });
