@@ -1,8 +1,8 @@
 /**
  * The pipeline on kinesis-local (kinesis-mock, the Kinesis engine LocalStack uses, published on
  * npm as a Scala.js build that runs on Node alone) instead of kinesalite; DynamoDB and S3 stay
- * embedded. kinesis-local is not a dependency of the project: the test runs when it can be
- * resolved (`npm install --save-dev kinesis-local`) and is skipped, saying so, otherwise.
+ * embedded. kinesis-local is a devDependency (pinned in the lock file); should it fail to
+ * resolve, the test is skipped, saying so.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
