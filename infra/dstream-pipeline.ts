@@ -236,6 +236,8 @@ export class DStreamPipeline extends Construct {
     for (const fn of [this.handler, this.closer]) {
       this.table.grantReadWriteData(fn);
       this.outputBucket.grantPut(fn);
+      // Batches wait for every open shard (DSTREAM_STREAM_NAME), not only those seen so far.
+      this.stream.grant(fn, 'kinesis:ListShards');
     }
 
     const failures = this.createFailureDestination();
@@ -402,6 +404,7 @@ export class DStreamPipeline extends Construct {
         DSTREAM_PIPELINE: name,
         DSTREAM_TABLE: this.table.tableName,
         DSTREAM_BUCKET: this.outputBucket.bucketName,
+        DSTREAM_STREAM_NAME: this.stream.streamName,
         POWERTOOLS_SERVICE_NAME: name,
         POWERTOOLS_METRICS_NAMESPACE: ENGINE_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',

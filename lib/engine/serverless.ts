@@ -41,6 +41,8 @@ export interface ServerlessEngineOptions {
   metrics?: EngineMetrics;
   /** Structured log lines (decode errors, late records, takeovers). @default console.error as JSON */
   log?: (message: string, fields?: Record<string, unknown>) => void;
+  /** How long a map phase waits for a close in progress on a batch it wrote to, ms. @default 5000 */
+  confirmWaitMs?: number;
   /** Batches closed per closeReady() call at most (an idle stream catching up). @default 10000 */
   maxBatchesPerClose?: number;
 }
@@ -69,6 +71,16 @@ export interface PipelineInspection {
   history: { stream: string; batchTime: number; size: number; sample: unknown[] }[];
 }
 
+/** A closer whose lease expired and whose batch another closer took over: it stops without writing. */
+export class ClaimLostError extends Error {
+  constructor(readonly batchTime: number) {
+    super(
+      `batch ${batchTime}: this closer's claim was taken over after its lease expired; stopping without writing.`,
+    );
+    this.name = 'ClaimLostError';
+  }
+}
+
 /** Thrown when a batch cannot be computed from the store (missing history): never silently wrong. */
 export class MissingHistoryError extends Error {
   constructor(stream: string, time: number) {
@@ -82,6 +94,8 @@ export class MissingHistoryError extends Error {
 
 interface PartialPayload {
   shardId: string;
+  /** The batch its records arrived in (differs from the partial's batch for late records). */
+  origin: number;
   first: string;
   last: string;
   records: number;
@@ -95,10 +109,19 @@ interface Progress {
   next: number;
   zero: number;
   closedUpTo?: number;
+  /** Set while the first batch closes: from then on, `next` (and zero time) can no longer move earlier. */
+  closing?: number;
 }
+
+/** A range of one shard's sequence numbers merged into a batch, with the batch its records arrived in. */
+type MergedRange = [first: string, last: string, origin: number];
 
 /** Map-stage outputs of one shard's records for one batch time. */
 interface Group {
+  /** The batch the group is written to. */
+  batch: number;
+  /** The batch its records arrived in (earlier than `batch` for late records). */
+  origin: number;
   first: string;
   last: string;
   records: number;
@@ -110,7 +133,8 @@ interface Group {
 
 /** What applying records gave: groups by batch time and the counters. */
 interface AppliedRecords {
-  groups: Map<number, Group>;
+  /** By `${batch}:${origin}`: late records keep their own partial, so a retry rewrites the same item. */
+  groups: Map<string, Group>;
   lastApplied: string | undefined;
   maxArrival: number;
   minBatch: number | undefined;
@@ -226,15 +250,29 @@ export class ServerlessEngine {
       this.store.get(meta, keys.progressSk),
     ]);
     const checkpoint = shardItem ? BigInt(String(shardItem.attrs?.seq)).toString() : '';
-    const progress = progressItem ? readProgress(progressItem) : undefined;
-    const ssc = this.context(progress?.zero ?? 0);
+    // The progress item exists (and starts early enough) before any partial of its batches is
+    // written; records of batches before its `next` are late.
+    let minOwnBatch: number | undefined;
+    for (const r of records) {
+      if (compareSeq(r.sequenceNumber, checkpoint) <= 0) continue;
+      const t = batchTimeOf(r.arrivalMs, this.intervalMs);
+      if (minOwnBatch === undefined || t < minOwnBatch) minOwnBatch = t;
+    }
+    if (minOwnBatch === undefined) {
+      result.duplicates = records.length;
+      return result;
+    }
+    const progress = await this.ensureProgress(
+      minOwnBatch,
+      progressItem ? readProgress(progressItem) : undefined,
+    );
+    const ssc = this.context(progress.zero);
     const stage = this.stage as MapStage;
-    void stage;
 
     // Apply the records; if a user function throws on record k, apply again only the records
     // before k (functions are deterministic): a record is applied whole or not at all, and the
     // hot path needs no per-record buffering.
-    const mergedBefore = await this.mergedInClosedBatches(shardId, records, progress);
+    const mergedBefore = await this.mergedInClosedBatches(shardId, records, checkpoint, progress);
     const watermark = Number(shardItem?.attrs?.watermark ?? 0);
     let applied = this.applyRecords(records, checkpoint, progress, watermark, mergedBefore);
     if (applied.failedIndex !== undefined) {
@@ -255,7 +293,7 @@ export class ServerlessEngine {
         applied = this.applyRecords(prefix, checkpoint, progress, watermark, mergedBefore);
       }
     }
-    const { groups, lastApplied, maxArrival, minBatch } = applied;
+    const { groups, lastApplied, maxArrival } = applied;
     result.processed = applied.processed;
     result.duplicates = applied.duplicates;
     result.decodeErrors = applied.decodeErrors;
@@ -269,15 +307,13 @@ export class ServerlessEngine {
     }
     void ssc;
 
-    // The progress item exists before any partial of its batches (a crash after the partials and the
-    // checkpoint must not leave batches that no closer knows of).
-    if (minBatch !== undefined) await this.ensureProgress(minBatch, progress);
-
     // 3. Idempotent partials: one per (batch, shard, first sequence number), chunked by the store.
     const items: StoreItem[] = [];
-    for (const [t, g] of groups) {
+    for (const g of groups.values()) {
+      const t = g.batch;
       const payload: PartialPayload = {
         shardId,
+        origin: g.origin,
         first: g.first,
         last: g.last,
         records: g.records,
@@ -297,7 +333,7 @@ export class ServerlessEngine {
         pk: keys.partial(this.pipeline.name, t),
         sk: keys.partialSk(shardId, g.first),
         data: encode(payload),
-        attrs: { records: g.records, late: g.late, first: g.first, last: g.last },
+        attrs: { records: g.records, late: g.late, first: g.first, last: g.last, origin: g.origin },
         expiresAt: Math.ceil((t + 7 * 86400000) / 1000),
       });
     }
@@ -329,39 +365,36 @@ export class ServerlessEngine {
   }
 
   /**
-   * For records whose batch is already closed (a retry after a crash, or a late record): the last
-   * sequence number of this shard that each such batch merged, from the close items.
+   * For records whose batch is no longer open (a retry after a crash, or late records): every range
+   * of this shard that closed batches since the earliest such record's batch merged, so a record
+   * already applied (in its own batch, or in a later one as a late record) is not applied again.
    */
   private async mergedInClosedBatches(
     shardId: string,
     records: KinesisInputRecord[],
-    progress: Progress | undefined,
-  ): Promise<Map<number, string>> {
-    const out = new Map<number, string>();
-    if (progress?.closedUpTo === undefined) return out;
-    const closedUpTo = progress.closedUpTo;
-    const times = new Set<number>();
+    checkpoint: string,
+    progress: Progress,
+  ): Promise<MergedRange[]> {
+    let earliest: number | undefined;
     for (const r of records) {
+      if (compareSeq(r.sequenceNumber, checkpoint) <= 0) continue;
       const t = batchTimeOf(r.arrivalMs, this.intervalMs);
-      if (t <= closedUpTo) times.add(t);
+      if (t < progress.next && (earliest === undefined || t < earliest)) earliest = t;
     }
-    if (times.size === 0) return out;
+    if (earliest === undefined) return [];
     const items = await this.store.query(keys.close(this.pipeline.name), {
-      skFrom: padTime(Math.min(...times)),
-      skTo: padTime(Math.max(...times)),
+      skFrom: padTime(earliest),
+      skTo: padTime(progress.next),
     });
-    for (const it of items) {
-      const seq = mergedSeq(it, shardId);
-      if (seq !== undefined) out.set(Number(it.sk), seq);
-    }
-    return out;
+    return items.flatMap((it) => mergedRanges(it, shardId));
   }
 
   /**
    * After writing partials: a batch whose close started meanwhile (its lateness passed while this
    * invocation ran) may not have merged them. Waits for such a close to finish, then moves every
    * partial it did not merge to the oldest open batch, as late records. Returns how many records
-   * were moved. Throws (the invocation is retried) if a close stays in progress.
+   * became late. Throws (the invocation is retried; the retry skips what was merged) if a close
+   * stays in progress or merged only part of a partial.
    */
   private async confirmPartials(shardId: string, items: StoreItem[]): Promise<number> {
     const closePk = keys.close(this.pipeline.name);
@@ -375,17 +408,26 @@ export class ServerlessEngine {
         const t = Number(item.pk.slice(item.pk.lastIndexOf('#') + 1));
         let close = await this.store.get(closePk, padTime(t));
         if (!close) continue; // no closer has claimed t yet: the one that does reads this partial
-        for (let wait = 0; close?.attrs?.status === 'claimed' && wait < 50; wait++) {
+        const waits = Math.ceil((this.options.confirmWaitMs ?? 5000) / 100);
+        for (let wait = 0; close?.attrs?.status === 'claimed' && wait < waits; wait++) {
           await new Promise((r) => setTimeout(r, 100));
           close = await this.store.get(closePk, padTime(t));
         }
         if (close?.attrs?.status !== 'done') {
           throw new Error(`batch ${t} is being closed while ${shardId} wrote to it; retrying the invocation`);
         }
-        const seq = mergedSeq(close, shardId);
-        if (seq !== undefined && compareSeq(seq, String(item.attrs?.last)) >= 0) continue; // merged
+        const first = String(item.attrs?.first);
+        const last = String(item.attrs?.last);
+        const origin = Number(item.attrs?.origin);
+        const ranges = mergedRanges(close, shardId).filter(([, , o]) => o === origin);
+        if (ranges.some(([f, l]) => compareSeq(f, first) <= 0 && compareSeq(last, l) <= 0)) continue; // merged
+        if (ranges.some(([f, l]) => compareSeq(f, last) <= 0 && compareSeq(first, l) <= 0)) {
+          throw new Error(
+            `batch ${t} merged part of ${shardId} ${first}-${last}; retrying the invocation (the retry skips what was merged)`,
+          );
+        }
         const progress = await this.progress();
-        const open = Math.max(t, progress?.closedUpTo ?? t) + this.intervalMs;
+        const open = Math.max(t + this.intervalMs, progress?.next ?? 0);
         const records = Number(item.attrs?.records ?? 0);
         // Each record counts once as late, however many times its partial moves.
         moved += records - Number(item.attrs?.late ?? 0);
@@ -399,7 +441,7 @@ export class ServerlessEngine {
           shardId,
           from: t,
           to: open,
-          records: item.attrs?.records,
+          records,
         });
         next.push(again);
       }
@@ -412,9 +454,9 @@ export class ServerlessEngine {
   private applyRecords(
     records: KinesisInputRecord[],
     checkpoint: string,
-    progress: Progress | undefined,
+    progress: Progress,
     watermark: number,
-    mergedBefore: Map<number, string>,
+    mergedBefore: MergedRange[],
   ): AppliedRecords {
     const stage = this.stage as MapStage;
     const nF = stage.frontiers.length;
@@ -453,35 +495,47 @@ export class ServerlessEngine {
         }
         pastCheckpoint = true;
       }
-      let t = batchTimeOf(r.arrivalMs, this.intervalMs);
+      const origin = batchTimeOf(r.arrivalMs, this.intervalMs);
+      let t = origin;
       let late = false;
-      if (progress?.closedUpTo !== undefined && t <= progress.closedUpTo) {
-        const merged = mergedBefore.get(t);
-        if (merged !== undefined && compareSeq(r.sequenceNumber, merged) <= 0) {
-          // A retried record that its (closed) batch already merged: applied once, not again.
+      if (t < progress.next) {
+        if (covers(mergedBefore, r.sequenceNumber, origin)) {
+          // A retried record that a closed batch already merged: applied once, not again.
           out.duplicates++;
           out.lastApplied = r.sequenceNumber;
           continue;
         }
-        t = progress.closedUpTo + this.intervalMs;
+        t = progress.next; // late: the oldest batch still open
         late = true;
       }
-      try {
-        for (let s = 0; s < stage.sources.length; s++) decoded[s] = stage.sources[s].decode(r);
-      } catch (e) {
-        const err =
-          e instanceof RecordDecodeError
-            ? e
-            : new RecordDecodeError(r.shardId, r.sequenceNumber, (e as Error).message);
-        out.decodeErrors++;
-        out.decodeErrorList.push(err);
+      // Each source decodes the record for itself (as the in-memory engine does): a record that one
+      // source cannot decode still feeds the others, and counts once per failing source.
+      let decodedAny = false;
+      for (let s = 0; s < stage.sources.length; s++) {
+        try {
+          decoded[s] = stage.sources[s].decode(r);
+          decodedAny = true;
+        } catch (e) {
+          decoded[s] = [];
+          out.decodeErrors++;
+          out.decodeErrorList.push(
+            e instanceof RecordDecodeError
+              ? e
+              : new RecordDecodeError(r.shardId, r.sequenceNumber, (e as Error).message),
+          );
+        }
+      }
+      if (!decodedAny) {
         out.lastApplied = r.sequenceNumber;
         out.processed++;
         continue;
       }
-      let g = out.groups.get(t);
+      const groupKey = `${t}:${origin}`;
+      let g = out.groups.get(groupKey);
       if (!g) {
         g = {
+          batch: t,
+          origin,
           first: r.sequenceNumber,
           last: r.sequenceNumber,
           records: 0,
@@ -492,7 +546,7 @@ export class ServerlessEngine {
             return shuffle ? ShuffledDStream.combiner(shuffle.aggregator) : undefined;
           }),
         };
-        out.groups.set(t, g);
+        out.groups.set(groupKey, g);
       }
       current = g;
       try {
@@ -520,27 +574,39 @@ export class ServerlessEngine {
     return out;
   }
 
-  /** Creates the progress item at the first batch seen, or moves it earlier while nothing is closed. */
-  private async ensureProgress(minBatch: number, known: Progress | undefined): Promise<void> {
+  /**
+   * Creates the progress item at the first batch seen, or moves it earlier while no batch has
+   * started closing. Returns the progress the records must be assigned with: records of batches
+   * before its `next` are late.
+   */
+  private async ensureProgress(minBatch: number, known: Progress | undefined): Promise<Progress> {
     const meta = keys.meta(this.pipeline.name);
     let progress = known;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      if (progress && (progress.closedUpTo !== undefined || progress.next <= minBatch)) return;
-      const item: StoreItem = {
-        pk: meta,
-        sk: keys.progressSk,
-        attrs: { next: minBatch, zero: minBatch - this.intervalMs },
-      };
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (
+        progress &&
+        (progress.closedUpTo !== undefined || progress.closing !== undefined || progress.next <= minBatch)
+      ) {
+        return progress;
+      }
+      const wanted: Progress = { next: minBatch, zero: minBatch - this.intervalMs };
       const ok = await this.store.put(
-        item,
+        { pk: meta, sk: keys.progressSk, attrs: { next: wanted.next, zero: wanted.zero } },
         progress
-          ? { and: [{ attrNotExists: 'closedUpTo' }, { attr: 'next', op: '>', value: minBatch }] }
+          ? {
+              and: [
+                { attrNotExists: 'closedUpTo' },
+                { attrNotExists: 'closing' },
+                { attr: 'next', op: '>', value: minBatch },
+              ],
+            }
           : { notExists: true },
       );
-      if (ok) return;
+      if (ok) return wanted;
       const again = await this.store.get(meta, keys.progressSk);
       progress = again ? readProgress(again) : undefined;
     }
+    throw new Error('the progress item keeps changing under this map phase; retrying the invocation');
   }
 
   // ---------------------------------------------------------------- batch close
@@ -641,9 +707,10 @@ export class ServerlessEngine {
    * crash at any point: the claim's lease lets a later closer take over, and every write is keyed by
    * batch time.
    */
-  async closeReady(): Promise<number[]> {
+  async closeReady(options: { leaseMs?: number } = {}): Promise<number[]> {
     const closed: number[] = [];
     const max = this.options.maxBatchesPerClose ?? 10000;
+    const leaseMs = options.leaseMs ?? this.leaseMs;
     const meta = keys.meta(this.pipeline.name);
     const closePk = keys.close(this.pipeline.name);
     while (closed.length < max) {
@@ -651,13 +718,18 @@ export class ServerlessEngine {
       if (!progress) break;
       const t = progress.next;
       if (!(await this.isReady(t))) break;
+      if (progress.closedUpTo === undefined && progress.closing !== t) {
+        // The first close: from now on no map phase may move the start (and zero time) earlier.
+        const marked = await this.store.put(
+          { pk: meta, sk: keys.progressSk, attrs: { next: t, zero: progress.zero, closing: t } },
+          { and: [{ attr: 'next', op: '=', value: t }, { attrNotExists: 'closedUpTo' }] },
+        );
+        if (!marked) continue; // the start moved: read the progress again
+      }
       const now = this.now();
+      const leaseUntil = now + leaseMs;
       const claimed = await this.store.put(
-        {
-          pk: closePk,
-          sk: padTime(t),
-          attrs: { status: 'claimed', owner: this.owner, leaseUntil: now + this.leaseMs },
-        },
+        { pk: closePk, sk: padTime(t), attrs: { status: 'claimed', owner: this.owner, leaseUntil } },
         {
           or: [
             { notExists: true },
@@ -678,12 +750,54 @@ export class ServerlessEngine {
         }
         break; // another closer holds a live claim on t
       }
-      const merged = await this.runBatch(t, progress.zero);
-      await this.store.put({
-        pk: closePk,
-        sk: padTime(t),
-        attrs: { status: 'done', owner: this.owner, doneAt: this.now(), merged: JSON.stringify(merged) },
-      });
+      const fence = { owner: this.owner, leaseUntil };
+      let merged: Record<string, MergedRange[]>;
+      try {
+        merged = await this.runBatch(t, progress.zero, fence);
+      } catch (e) {
+        if (e instanceof ClaimLostError) {
+          this.log(e.message, { batch: t });
+          break;
+        }
+        // Release the claim at once (another closer, or the next call, retries t) rather than
+        // holding it for the whole lease.
+        await this.store
+          .put(
+            {
+              pk: closePk,
+              sk: padTime(t),
+              attrs: { status: 'claimed', owner: this.owner, leaseUntil: 0, error: String(e).slice(0, 500) },
+            },
+            {
+              and: [
+                { attr: 'owner', op: '=', value: this.owner },
+                { attr: 'leaseUntil', op: '=', value: leaseUntil },
+              ],
+            },
+          )
+          .catch(() => undefined);
+        throw e;
+      }
+      const done = await this.store.put(
+        {
+          pk: closePk,
+          sk: padTime(t),
+          attrs: { status: 'done', owner: this.owner, doneAt: this.now(), merged: JSON.stringify(merged) },
+        },
+        {
+          and: [
+            { attr: 'status', op: '=', value: 'claimed' },
+            { attr: 'owner', op: '=', value: this.owner },
+            { attr: 'leaseUntil', op: '=', value: leaseUntil },
+          ],
+        },
+      );
+      if (!done) {
+        this.log('batch close superseded: another closer took the batch over after this lease expired', {
+          batch: t,
+        });
+        break;
+      }
       await this.advance(meta, progress, t);
       this.metric('BatchesClosed', 1);
       this.metric('BatchLatencyMs', Math.max(0, this.now() - t));
@@ -692,6 +806,7 @@ export class ServerlessEngine {
     return closed;
   }
 
+  /** Moves progress past `t` (once; a concurrent closer may have done it already). */
   private async advance(meta: string, progress: Progress, t: number): Promise<void> {
     await this.store.put(
       {
@@ -703,34 +818,48 @@ export class ServerlessEngine {
     );
   }
 
+  /** Throws if this closer no longer holds the claim on `t` (its lease expired and another took over). */
+  private async checkFence(t: number, fence: { owner: string; leaseUntil: number }): Promise<void> {
+    const item = await this.store.get(keys.close(this.pipeline.name), padTime(t));
+    const a = item?.attrs ?? {};
+    if (a.status !== 'claimed' || a.owner !== fence.owner || Number(a.leaseUntil) !== fence.leaseUntil) {
+      throw new ClaimLostError(t);
+    }
+  }
+
   /** Computes batch `t` from its partials and the stored history, runs the outputs, persists history. */
-  private async runBatch(t: number, zero: number): Promise<Record<string, string>> {
+  private async runBatch(
+    t: number,
+    zero: number,
+    fence: { owner: string; leaseUntil: number },
+  ): Promise<Record<string, MergedRange[]>> {
     const ssc = this.context(zero);
     const graph = ssc.graph;
     const stage = this.stage as MapStage;
     const name = this.pipeline.name;
 
-    // Partials of t, ordered by shard then first sequence number; ranges of a shard must not overlap.
+    // Partials of t, ordered by shard, origin batch, then first sequence number; the ranges of one
+    // shard and origin must not overlap (that would count records twice).
     const partialItems = await this.store.query(keys.partial(name, t));
     const partials = partialItems
       .map((i) => decode<PartialPayload>(i.data as Uint8Array))
-      .sort((a, b) =>
-        a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : BigInt(a.first) < BigInt(b.first) ? -1 : 1,
+      .sort(
+        (a, b) =>
+          (a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : 0) ||
+          a.origin - b.origin ||
+          compareSeq(a.first, b.first),
       );
     for (let i = 1; i < partials.length; i++) {
       const [p, q] = [partials[i - 1], partials[i]];
-      if (p.shardId === q.shardId && BigInt(q.first) <= BigInt(p.last)) {
+      if (p.shardId === q.shardId && p.origin === q.origin && compareSeq(q.first, p.last) <= 0) {
         throw new Error(
           `overlapping partials in batch ${t} for ${p.shardId}: ${p.first}-${p.last} and ${q.first}-${q.last}; refusing to double count.`,
         );
       }
     }
-    // The last sequence number merged per shard: a map phase that raced this close checks it.
-    const merged: Record<string, string> = {};
-    for (const p of partials) {
-      if (merged[p.shardId] === undefined || compareSeq(p.last, merged[p.shardId]) > 0)
-        merged[p.shardId] = p.last;
-    }
+    // What this close merged, per shard: a map phase that raced it, or a retry, checks it.
+    const merged: Record<string, MergedRange[]> = {};
+    for (const p of partials) (merged[p.shardId] ??= []).push([p.first, p.last, p.origin]);
     for (const s of graph.streams) s.generated.clear();
     for (const src of stage.sources) src.generated.set(t, RDD.empty());
     for (const f of stage.frontiers) {
@@ -784,7 +913,12 @@ export class ServerlessEngine {
       },
     };
     try {
+      // Outputs and history are written only while this closer still holds its claim (a stale
+      // closer whose lease expired stops here; the Lambda handlers take leases longer than the
+      // invocation can run, so the window between this check and the writes cannot be overtaken).
+      await this.checkFence(t, fence);
       await graph.runBatch(t);
+      await this.checkFence(t, fence);
       const items: StoreItem[] = [];
       for (const h of graph.historyStreams) {
         if (!h.isTimeValid(t)) continue;
@@ -805,12 +939,6 @@ export class ServerlessEngine {
   }
 }
 
-/** The last sequence number of `shardId` that a done close item says it merged. */
-function mergedSeq(close: StoreItem, shardId: string): string | undefined {
-  if (close.attrs?.status !== 'done' || typeof close.attrs?.merged !== 'string') return undefined;
-  return (JSON.parse(close.attrs.merged) as Record<string, string>)[shardId];
-}
-
 /**
  * Compares two Kinesis sequence numbers (decimal strings without leading zeros) as numbers, without
  * BigInt: a longer string is larger; equal lengths compare by characters. '' is below everything.
@@ -826,7 +954,19 @@ function readProgress(item: StoreItem): Progress {
     next: Number(a.next),
     zero: Number(a.zero),
     closedUpTo: a.closedUpTo === undefined ? undefined : Number(a.closedUpTo),
+    closing: a.closing === undefined ? undefined : Number(a.closing),
   };
+}
+
+/** The ranges of `shardId` that a done close item says it merged. */
+function mergedRanges(close: StoreItem | undefined, shardId: string): MergedRange[] {
+  if (!close || close.attrs?.status !== 'done' || typeof close.attrs?.merged !== 'string') return [];
+  return (JSON.parse(close.attrs.merged) as Record<string, MergedRange[]>)[shardId] ?? [];
+}
+
+/** True when a range of the same origin contains `seq`. */
+function covers(ranges: MergedRange[], seq: string, origin: number): boolean {
+  return ranges.some(([f, l, o]) => o === origin && compareSeq(f, seq) <= 0 && compareSeq(seq, l) <= 0);
 }
 
 /**

@@ -41,8 +41,53 @@ export function engineFor(pipeline: Pipeline, options: HandlerOptions = {}): Ser
     store: options.store ?? defaultStore(),
     now: options.now,
     metrics,
-    listShards: options.listShards,
+    listShards: options.listShards ?? defaultListShards(),
   });
+}
+
+/**
+ * The open shards of the stream named by env DSTREAM_STREAM_NAME (the CDK construct sets it), cached
+ * for a minute: batches then wait for shards that have sent nothing yet. Without it, only the shards
+ * seen so far count.
+ */
+function defaultListShards(): (() => Promise<string[]>) | undefined {
+  const streamName = process.env.DSTREAM_STREAM_NAME;
+  if (!streamName) return undefined;
+  let cached: { at: number; shards: string[] } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < 60_000) return cached.shards;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { kinesisClient } = require('./clients') as typeof import('./clients');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ListShardsCommand } =
+      require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis');
+    const client = kinesisClient();
+    try {
+      const shards: string[] = [];
+      let token: string | undefined;
+      do {
+        const out = await client.send(
+          token
+            ? new ListShardsCommand({ NextToken: token })
+            : new ListShardsCommand({ StreamName: streamName, ShardFilter: { Type: 'AT_LATEST' } }),
+        );
+        for (const s of out.Shards ?? []) if (s.ShardId) shards.push(s.ShardId);
+        token = out.NextToken;
+      } while (token);
+      cached = { at: Date.now(), shards };
+      return shards;
+    } finally {
+      client.destroy();
+    }
+  };
+}
+
+/** How long a close claim should last: the invocation's remaining time plus a margin (Lambda stops it by then). */
+function leaseFor(context: unknown): number | undefined {
+  const c = context as { getRemainingTimeInMillis?: () => number } | undefined;
+  return typeof c?.getRemainingTimeInMillis === 'function'
+    ? c.getRemainingTimeInMillis() + 10_000
+    : undefined;
 }
 
 function defaultStore(): StateStore {
@@ -74,7 +119,7 @@ export function kinesisHandler(
   options: HandlerOptions = {},
 ): (event: KinesisStreamEvent, context?: unknown) => Promise<KinesisStreamBatchResponse> {
   let engine: ServerlessEngine | undefined;
-  return async (event) => {
+  return async (event, context) => {
     engine ??= engineFor(pipeline, options);
     const failures: { itemIdentifier: string }[] = [];
     try {
@@ -96,7 +141,7 @@ export function kinesisHandler(
       }
       if (options.closeAfterMap !== false) {
         try {
-          await engine.closeReady();
+          await engine.closeReady({ leaseMs: leaseFor(context) });
         } catch (e) {
           // Closing is retried by the next invocation or the scheduled closer; the map phase succeeded.
           console.error(
@@ -119,12 +164,12 @@ export function kinesisHandler(
 export function closerHandler(
   pipeline: Pipeline,
   options: HandlerOptions = {},
-): (event?: unknown) => Promise<{ closed: number[] }> {
+): (event?: unknown, context?: unknown) => Promise<{ closed: number[] }> {
   let engine: ServerlessEngine | undefined;
-  return async () => {
+  return async (_event?: unknown, context?: unknown) => {
     engine ??= engineFor(pipeline, options);
     try {
-      return { closed: await engine.closeReady() };
+      return { closed: await engine.closeReady({ leaseMs: leaseFor(context) }) };
     } finally {
       engine.flushMetrics();
     }

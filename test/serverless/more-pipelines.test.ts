@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { StateSpec } from '../../lib';
 import type { State } from '../../lib';
 import type { Template } from '../serverless/harness';
-import { runReviewDifferential, WORDS } from './differential-review';
+import { runReviewDifferential, WORDS } from './more-pipelines';
 
 const split = (l: string) => l.split(' ').filter((w) => w.length > 0);
 const pair = (x: string) => [x, 1] as [string, number];
