@@ -690,8 +690,13 @@ export class ServerlessEngine {
       });
     }
     if (this.options.listShards) {
-      for (const s of await this.options.listShards())
-        if (!shards.has(s)) shards.set(s, { watermark: -Infinity });
+      const open = new Set(await this.options.listShards());
+      for (const s of open) if (!shards.has(s)) shards.set(s, { watermark: -Infinity });
+      // A shard no longer open (a parent after resharding) holds no batch once it is idle.
+      for (const [id, s] of shards) {
+        if (!open.has(id) && (s.updatedAt === undefined || now - s.updatedAt >= this.latenessMs))
+          shards.delete(id);
+      }
     }
     const behind = Array.from(shards.values()).filter((s) => s.watermark < t);
     if (shards.size > 0 && behind.length === 0) return true; // every shard's watermark has passed t
