@@ -2,6 +2,8 @@
  * `npm run bench`: every benchmark, each against its baseline measured in the same run.
  * `npm run bench -- wordcount` runs one; `--quick` uses small inputs (a smoke run, not figures).
  */
+// The SDK's notice that its 2027 releases need Node 22 is harmless here (Lambda runs 22).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { cpus } from 'node:os';
 import { runWordCount } from './wordcount';
 import { runMapPhase } from './map-phase';
