@@ -41,7 +41,7 @@ export interface ServerlessEngineOptions {
   metrics?: EngineMetrics;
   /** Structured log lines (decode errors, late records, takeovers). @default console.error as JSON */
   log?: (message: string, fields?: Record<string, unknown>) => void;
-  /** How long a map phase waits for a close in progress on a batch it wrote to, ms. @default 5000 */
+  /** How long a map phase waits for a close in progress on a batch it wrote to, ms (then it fails and Lambda retries it). @default 15000 */
   confirmWaitMs?: number;
   /** Batches closed per closeReady() call at most (an idle stream catching up). @default 10000 */
   maxBatchesPerClose?: number;
@@ -408,7 +408,7 @@ export class ServerlessEngine {
         const t = Number(item.pk.slice(item.pk.lastIndexOf('#') + 1));
         let close = await this.store.get(closePk, padTime(t));
         if (!close) continue; // no closer has claimed t yet: the one that does reads this partial
-        const waits = Math.ceil((this.options.confirmWaitMs ?? 5000) / 100);
+        const waits = Math.ceil((this.options.confirmWaitMs ?? 15_000) / 100);
         for (let wait = 0; close?.attrs?.status === 'claimed' && wait < waits; wait++) {
           await new Promise((r) => setTimeout(r, 100));
           close = await this.store.get(closePk, padTime(t));
