@@ -26,6 +26,7 @@ export interface RunFlags {
   input?: string;
   batchSize: number;
   batchingWindow: number;
+  lateness?: number;
 }
 
 /** Registers `dstream run` on the program. */
@@ -50,10 +51,21 @@ export function registerRunCommand(program: Command): Command {
     .option(
       '--batching-window <s>',
       'seconds the event source gathers records before invoking',
-      (v) => Number(v),
+      (v) => nonNegative(v),
       0,
     )
+    .option(
+      '--lateness <s>',
+      "seconds an idle shard holds a batch (default: the pipeline's allowedLateness); smaller prints sooner, records read later are late",
+      (v) => nonNegative(v),
+    )
     .action((pipeline: string, flags: RunFlags) => runPipeline(pipeline, flags));
+}
+
+function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new CliError(`expected a number of seconds >= 0, got '${v}'.`);
+  return n;
 }
 
 function positiveInteger(v: string): number {
@@ -72,6 +84,7 @@ export async function runPipeline(name: string, flags: RunFlags): Promise<void> 
     endpoint: flags.endpoint,
     batchSize: flags.batchSize,
     maximumBatchingWindowInSeconds: flags.batchingWindow,
+    allowedLateness: flags.lateness,
   });
   const e = run.endpoints;
   const interactive = flags.input === '-' && process.stdin.isTTY;

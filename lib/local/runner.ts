@@ -36,6 +36,11 @@ export interface LocalRunOptions {
   batchSize?: number;
   /** The event source's batching window, seconds. @default 0 */
   maximumBatchingWindowInSeconds?: number;
+  /**
+   * Seconds an idle shard may hold a batch (smaller: faster output of an idle stream; records
+   * read later than this are late). @default the pipeline's allowedLateness
+   */
+  allowedLateness?: number;
   /** One status line per closed batch. @default to stderr */
   status?: (line: string) => void;
   /** Where the endpoints file for `dstream inspect` goes. @default .dstream/ in the current directory */
@@ -134,6 +139,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       s3,
       metrics,
       listShards,
+      allowedLateness: options.allowedLateness,
     };
     const engine = engineFor(pipeline, handlerOptions);
     const handler = kinesisHandler(pipeline, { ...handlerOptions, closeAfterMap: false });

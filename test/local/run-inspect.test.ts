@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,18 @@ describe('dstream run (in process) and dstream inspect', () => {
     expect(parsed.streamShards).toHaveLength(2);
     expect(parsed.progress.closedUpTo).toBeGreaterThan(0);
   }, 90_000);
+
+  test('dstream run refuses a negative --lateness with a clear message', () => {
+    const res = spawnSync(
+      process.execPath,
+      [join(__dirname, '..', '..', 'bin', 'dstream.js'), 'run', 'network-wordcount', '--lateness', '-1'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/expected a number of seconds >= 0, got '-1'/);
+  });
 
   test('an unknown pipeline names the available ones', () => {
     expect(() => loadPipeline('nope')).toThrow(/Available: .*network-wordcount/);
