@@ -58,8 +58,8 @@ function defaultListShards(): (() => Promise<string[]>) | undefined {
     if (cached && Date.now() - cached.at < 60_000) return cached.shards;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { kinesisClient } = require('./clients') as typeof import('./clients');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { ListShardsCommand } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis');
     const client = kinesisClient();
     try {
