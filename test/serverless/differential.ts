@@ -12,7 +12,9 @@ import {
   pipelineOf,
   record,
   reference,
+  rng,
   templates,
+  type Template,
 } from './harness';
 
 /**
@@ -22,7 +24,7 @@ import {
  * after any store write (map phase and closer), and racing closers.
  */
 
-const WORDS = ['a', 'b', 'c', 'dd', 'eee'];
+export const WORDS = ['a', 'b', 'c', 'dd', 'eee'];
 const BASE = 1_700_000_000_000; // arrival times are real epoch ms
 
 export interface Plan {
@@ -59,19 +61,8 @@ export const planArb = (shardCounts: number[], faults: boolean, maxLines = 40) =
     })
     .filter((p) => p.s <= p.w);
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Records per shard, in sequence order (sequence numbers grow with arrival time, as Kinesis's). */
-function recordsOf(plan: Plan): Map<string, KinesisInputRecord[]> {
+function recordsOf(plan: Delivery): Map<string, KinesisInputRecord[]> {
   const byShard = new Map<string, KinesisInputRecord[]>();
   for (let i = 0; i < plan.shards; i++) byShard.set(`shardId-${String(i).padStart(12, '0')}`, []);
   const sorted = plan.lines.map((l, i) => ({ ...l, i })).sort((x, y) => x.offsetMs - y.offsetMs || x.i - y.i);
@@ -89,17 +80,38 @@ function recordsOf(plan: Plan): Map<string, KinesisInputRecord[]> {
 /** A store factory: the clock decides expiry. */
 export type StoreFactory = (now: () => number) => StateStore;
 
+/** The differential run of one of `templates` (its parameters are in the plan). */
 export async function runDifferential(
   plan: Plan,
   makeStore: StoreFactory = (now) => new InMemoryStateStore({ now }),
 ): Promise<string[]> {
   const t = templates(plan.b, plan.w, plan.s, plan.timeout)[plan.template];
+  return runTemplateDifferential(t, { ...plan, tail: plan.w + plan.s + plan.timeout + 1 }, makeStore);
+}
+
+/** How records are made and delivered: batch interval, shards, lines, the delivery's seed, faults. */
+export interface Delivery {
+  b: number;
+  shards: number;
+  lines: { shard: number; offsetMs: number; words: number[] }[];
+  seed: number;
+  faults: boolean;
+  /** Batches run after the last record's (windows and timeouts drain). */
+  tail: number;
+}
+
+/** The differential run of any template: serverless outputs per batch against the in-memory engine's. */
+export async function runTemplateDifferential(
+  t: Template,
+  plan: Delivery,
+  makeStore: StoreFactory = (now) => new InMemoryStateStore({ now }),
+): Promise<string[]> {
   const interval = plan.b * 1000;
   const byShard = recordsOf(plan);
   const all = Array.from(byShard.values()).flat();
   const batches = all.map((r) => batchTimeOf(r.arrivalMs, interval));
   const zero = Math.min(...batches) - interval;
-  const until = Math.max(...batches) + (plan.w + plan.s + plan.timeout + 1) * interval;
+  const until = Math.max(...batches) + plan.tail * interval;
 
   const expected = await reference(t, plan.b, all, zero, until);
 

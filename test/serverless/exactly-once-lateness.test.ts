@@ -3,7 +3,7 @@ import { definePipeline } from '../../lib';
 import type { KinesisInputRecord } from '../../lib';
 import { InMemoryStateStore } from '../../lib/state/in-memory-store';
 import { InMemoryEngineMetrics } from '../../lib/runtime/metrics';
-import { FaultyStore, InjectedCrash, ServerlessEngine, record } from './harness';
+import { FaultyStore, InjectedCrash, ServerlessEngine, record, rng } from './harness';
 
 /** Counters over all runs: the test asserts that the paths it is about were taken. */
 const metrics = new InMemoryEngineMetrics();
@@ -38,17 +38,6 @@ const planArb = fc.record({
   ),
   seed: fc.integer(),
 });
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function run(plan: Plan): Promise<{
   expected: Record<string, number>;

@@ -282,4 +282,16 @@ export async function reference(
   return outputs;
 }
 
+/** A small seeded PRNG (mulberry32): a delivery plan's random choices are repeatable from its seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export { ServerlessEngine };

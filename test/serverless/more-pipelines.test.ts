@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { StateSpec } from '../../lib';
 import type { State } from '../../lib';
 import type { Template } from '../serverless/harness';
-import { runReviewDifferential, WORDS } from './more-pipelines';
+import { runTemplateDifferential, WORDS } from './differential';
 
 const split = (l: string) => l.split(' ').filter((w) => w.length > 0);
 const pair = (x: string) => [x, 1] as [string, number];
@@ -153,7 +153,9 @@ describe('review: serverless equals in-memory on pipelines the shipped templates
           fc.boolean(),
           async (b, shards, lines, seed, faults) => {
             const t = reviewTemplates(b)[i];
-            expect(await runReviewDifferential(t, { b, shards, lines, seed, faults, tail: 10 })).toEqual([]);
+            expect(await runTemplateDifferential(t, { b, shards, lines, seed, faults, tail: 10 })).toEqual(
+              [],
+            );
           },
         ),
         { numRuns: Number(process.env.REVIEW_RUNS ?? 25) },
