@@ -5,13 +5,12 @@
  * that sends one UpdateItem ADD per word (and, for reference, one per distinct word of the event).
  */
 import { DynamoDBClient, UpdateItemCommand, CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { definePipeline } from '../lib';
+import { startEmulators } from '../lib/local/emulators';
+import { dynamoClient } from '../lib/local/clients';
 import { kinesisHandler } from '../lib/runtime';
 import { DynamoDbStateStore, createStateTable } from '../lib/state';
 import { generateLines } from './data';
-import { kinesisEvent } from './events';
+import { kinesisEvent, wordCountPipeline } from './events';
 
 export interface CostResult {
   records: number;
@@ -32,22 +31,15 @@ export interface CostResult {
   ratioPerDistinctWord: number;
 }
 
+/** dynalite in this process, from the local stack's emulators, and a client for it. */
 async function startDynalite(): Promise<{ client: DynamoDBClient; stop: () => Promise<void> }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (o: object) => Server;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  const emulators = await startEmulators({ services: ['dynamodb'] });
+  const client = dynamoClient({ endpoint: emulators.dynamoEndpoint });
   return {
     client,
     stop: async () => {
       client.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await emulators.stop();
     },
   };
 }
@@ -65,14 +57,7 @@ export async function runCost(records = 10_000, vocabulary = 4_100): Promise<Cos
     await createStateTable(db.client, 'state');
     let now = arrival + 600;
     const store = new DynamoDbStateStore({ client: db.client, tableName: 'state', now: () => now });
-    const pipeline = definePipeline({ name: 'wordcount', batchInterval: 1 }, (ssc) => {
-      ssc
-        .kinesisTextStream()
-        .flatMap((l) => l.split(' '))
-        .map((w) => [w, 1] as [string, number])
-        .reduceByKey((a, b) => a + b)
-        .foreachRDD(() => undefined);
-    });
+    const pipeline = wordCountPipeline('wordcount');
     const handler = kinesisHandler(pipeline, { store, now: () => now, metrics: false, allowedLateness: 1 });
     const res = await handler(event);
     if (res.batchItemFailures.length) throw new Error('map phase failed');

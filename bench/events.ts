@@ -1,4 +1,5 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { definePipeline, type Pipeline } from '../lib';
 
 /** A Kinesis event as Lambda delivers it: base64 data, arrival time in seconds, one shard. */
 export function kinesisEvent(
@@ -27,4 +28,16 @@ export function kinesisEvent(
     };
   });
   return { Records };
+}
+
+/** The word count the handler benchmarks run: flatMap(split), map([w, 1]), reduceByKey(+), an output. */
+export function wordCountPipeline(name: string): Pipeline {
+  return definePipeline({ name, batchInterval: 1 }, (ssc) => {
+    ssc
+      .kinesisTextStream()
+      .flatMap((l) => l.split(' '))
+      .map((w) => [w, 1] as [string, number])
+      .reduceByKey((a, b) => a + b)
+      .foreachRDD(() => undefined);
+  });
 }

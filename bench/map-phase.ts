@@ -4,11 +4,10 @@
  * checkpoint) against a hand-written loop that decodes and counts, in the same process. The store
  * is the in-memory one, so this measures the engine, not DynamoDB. Closing is left out of both.
  */
-import { definePipeline } from '../lib';
 import { kinesisHandler } from '../lib/runtime';
 import { InMemoryStateStore } from '../lib/state';
 import { cpuNow, generateLines, median } from './data';
-import { kinesisEvent } from './events';
+import { kinesisEvent, wordCountPipeline } from './events';
 
 export interface MapPhaseResult {
   records: number;
@@ -17,14 +16,7 @@ export interface MapPhaseResult {
   ratio: number;
 }
 
-const pipeline = definePipeline({ name: 'bench-map', batchInterval: 1 }, (ssc) => {
-  ssc
-    .kinesisTextStream()
-    .flatMap((l) => l.split(' '))
-    .map((w) => [w, 1] as [string, number])
-    .reduceByKey((a, b) => a + b)
-    .foreachRDD(() => undefined);
-});
+const pipeline = wordCountPipeline('bench-map');
 
 function handLoop(event: ReturnType<typeof kinesisEvent>): Map<string, number> {
   const m = new Map<string, number>();
