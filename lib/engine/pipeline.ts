@@ -42,13 +42,12 @@ export function definePipeline(options: PipelineOptions, define: (ssc: Streaming
       `definePipeline: name must be 1-64 letters, digits, '-' or '_' (it names the stack and table keys), got ${JSON.stringify(options?.name)}.`,
     );
   }
-  const intervalMs = secondsToMs(options.batchInterval, 'batchInterval');
+  secondsToMs(options.batchInterval, 'batchInterval'); // validates it, with a clear error
   if (typeof define !== 'function')
     throw new TypeError('definePipeline(options, (ssc) => { ... }) needs a function.');
   const lateness = options.allowedLateness ?? options.batchInterval + 1;
   if (!(lateness >= 0))
     throw new Error(`allowedLateness must be >= 0 seconds, got ${String(options.allowedLateness)}.`);
-  void intervalMs;
   return {
     name: options.name,
     batchInterval: options.batchInterval,

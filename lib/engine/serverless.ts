@@ -266,7 +266,7 @@ export class ServerlessEngine {
       minOwnBatch,
       progressItem ? readProgress(progressItem) : undefined,
     );
-    const ssc = this.context(progress.zero);
+    this.context(progress.zero); // builds the plan (and its map stage) at the pipeline's zero time
     const stage = this.stage as MapStage;
 
     // Apply the records; if a user function throws on record k, apply again only the records
@@ -305,7 +305,6 @@ export class ServerlessEngine {
         error: e.message,
       });
     }
-    void ssc;
 
     // 3. Idempotent partials: one per (batch, shard, first sequence number), chunked by the store.
     const items: StoreItem[] = [];
