@@ -68,6 +68,20 @@ export abstract class DStream<T> {
   }
 
   /**
+   * True when `pushTo` may stream batch `time` straight from the parents: the batch is valid, not
+   * memoized, not shared with other consumers, and not one the engine supplies from storage.
+   * Otherwise `pushTo` reads the (memoized) RDD.
+   */
+  protected canStream(time: number): boolean {
+    return (
+      !this.shared &&
+      !this.generated.has(time) &&
+      this.isTimeValid(time) &&
+      !this.ssc.graph.historyFor(this, time).handled
+    );
+  }
+
+  /**
    * Pushes every element of batch `time` into `emit`, without building intermediate arrays when
    * narrow operators are chained (they override this). Returns false when there is no RDD.
    */
@@ -128,10 +142,7 @@ export abstract class NarrowDStream<P, T> extends DStream<T> {
   }
 
   override pushTo(time: number, emit: (x: T) => void): boolean {
-    if (this.shared || this.generated.has(time)) return super.pushTo(time, emit);
-    if (!this.isTimeValid(time)) return false;
-    const history = this.ssc.graph.historyFor(this, time);
-    if (history.handled) return super.pushTo(time, emit);
+    if (!this.canStream(time)) return super.pushTo(time, emit);
     const { base, fn } = this.fused(emit);
     return base.pushTo(time, fn);
   }

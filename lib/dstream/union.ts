@@ -27,9 +27,7 @@ export class UnionDStream<T> extends DStream<T> {
   }
 
   override pushTo(time: number, emit: (x: T) => void): boolean {
-    if (this.shared || this.generated.has(time)) return super.pushTo(time, emit);
-    if (!this.isTimeValid(time)) return false;
-    if (this.ssc.graph.historyFor(this, time).handled) return super.pushTo(time, emit);
+    if (!this.canStream(time)) return super.pushTo(time, emit);
     let any = false;
     for (const p of this.parents) {
       if (!p.pushTo(time, emit)) {

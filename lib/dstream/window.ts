@@ -61,8 +61,7 @@ export class WindowedDStream<T> extends DStream<T> {
   }
 
   override pushTo(time: number, emit: (x: T) => void): boolean {
-    if (this.shared || this.generated.has(time) || !this.isTimeValid(time)) return super.pushTo(time, emit);
-    if (this.ssc.graph.historyFor(this, time).handled) return super.pushTo(time, emit);
+    if (!this.canStream(time)) return super.pushTo(time, emit);
     for (const rdd of this.windowRdds(time)) for (const p of rdd.partitions) for (const x of p) emit(x);
     return true;
   }
