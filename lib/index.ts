@@ -28,6 +28,14 @@ export type {
   MapPhaseResult,
   ServerlessEngineOptions,
 } from './engine/serverless';
+export type {
+  EngineListener,
+  MapPhaseInfo,
+  BatchStartedInfo,
+  BatchCompletedInfo,
+  BatchFailedInfo,
+  BatchShardInfo,
+} from './engine/listener';
 export { KinesisInputDStream, RecordDecodeError, decodeLines } from './sources/kinesis';
 export type { KinesisInputRecord } from './sources/kinesis';
 export type { ToCloudWatchOptions } from './dstream/to-cloudwatch';

@@ -26,9 +26,13 @@ export class ForEachDStream<T> implements OutputStream {
     stream.ssc.graph.addOutput(this as OutputStream);
   }
 
+  lastRun: { time: number; elements: number } | undefined;
+
   async generateJob(time: number): Promise<void> {
     const rdd = this.stream.getOrCompute(time);
-    if (rdd) await this.fn(rdd, time);
+    if (!rdd) return;
+    this.lastRun = { time, elements: rdd.count() };
+    await this.fn(rdd, time);
   }
 }
 

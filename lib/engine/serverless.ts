@@ -9,6 +9,7 @@ import type { StateStore, StoreItem } from '../state/types';
 import type { Pipeline } from './pipeline';
 import { decode, encode } from './codec';
 import { keys, padSeq, padTime } from './keys';
+import { notifyListeners, type BatchShardInfo, type EngineListener } from './listener';
 
 /** Counters and timings the engine reports (wired to CloudWatch EMF by lib/runtime). */
 export interface EngineMetrics {
@@ -24,7 +25,10 @@ export type EngineMetricName =
   | 'FailedRecords'
   | 'UserFunctionErrors'
   | 'BatchesClosed'
-  | 'BatchLatencyMs';
+  | 'BatchLatencyMs'
+  | 'SchedulingDelayMs'
+  | 'ProcessingTimeMs'
+  | 'TotalDelayMs';
 
 /** Options of the serverless engine. */
 export interface ServerlessEngineOptions {
@@ -45,6 +49,8 @@ export interface ServerlessEngineOptions {
   confirmWaitMs?: number;
   /** Batches closed per closeReady() call at most (an idle stream catching up). @default 10000 */
   maxBatchesPerClose?: number;
+  /** Receive the engine's events (map phases, batch starts and completions). More with `addListener`. */
+  listeners?: EngineListener[];
 }
 
 /** Result of one map-phase invocation for one shard. */
@@ -113,6 +119,13 @@ interface Progress {
   closing?: number;
 }
 
+/** What running a batch on the closer gave: the ranges merged, per-shard figures and output counts. */
+interface BatchRun {
+  merged: Record<string, MergedRange[]>;
+  shards: BatchShardInfo[];
+  outputs: { kind: string; elements: number | undefined }[];
+}
+
 /** A range of one shard's sequence numbers merged into a batch, with the batch its records arrived in. */
 type MergedRange = [first: string, last: string, origin: number];
 
@@ -179,6 +192,7 @@ export class ServerlessEngine {
   private ssc: StreamingContext | undefined;
   private stage: MapStage | undefined;
   private readonly log: (message: string, fields?: Record<string, unknown>) => void;
+  private readonly listeners: EngineListener[];
 
   constructor(
     readonly pipeline: Pipeline,
@@ -193,6 +207,12 @@ export class ServerlessEngine {
     this.log =
       options.log ??
       ((message, fields) => console.error(JSON.stringify({ level: 'WARN', message, ...fields })));
+    this.listeners = [...(options.listeners ?? [])];
+  }
+
+  /** Adds a listener of the engine's events (Spark's `ssc.addStreamingListener`). */
+  addListener(listener: EngineListener): void {
+    this.listeners.push(listener);
   }
 
   /** Publishes the metrics counted so far (end of an invocation). */
@@ -239,6 +259,7 @@ export class ServerlessEngine {
   async mapPhase(records: KinesisInputRecord[]): Promise<MapPhaseResult> {
     const result: MapPhaseResult = { processed: 0, duplicates: 0, decodeErrors: 0, late: 0 };
     if (records.length === 0) return result;
+    const startedAt = this.now();
     const shardId = records[0].shardId;
     for (const r of records) {
       if (r.shardId !== shardId)
@@ -360,6 +381,26 @@ export class ServerlessEngine {
       this.metric('UserFunctionErrors', 1);
       this.metric('FailedRecords', records.length - result.processed - result.duplicates);
     }
+    const perBatch = new Map<number, number>();
+    for (const g of groups.values()) perBatch.set(g.batch, (perBatch.get(g.batch) ?? 0) + g.records);
+    notifyListeners(
+      this.listeners,
+      'onMapPhaseCompleted',
+      {
+        shardId,
+        records: result.processed,
+        duplicates: result.duplicates,
+        late: result.late,
+        decodeErrors: result.decodeErrors,
+        failed: result.failedSequenceNumber !== undefined,
+        batches: Array.from(perBatch, ([batchTime, n]) => ({ batchTime, records: n })).sort(
+          (a, b) => a.batchTime - b.batchTime,
+        ),
+        startedAt,
+        durationMs: this.now() - startedAt,
+      },
+      this.log,
+    );
     return result;
   }
 
@@ -755,10 +796,22 @@ export class ServerlessEngine {
         break; // another closer holds a live claim on t
       }
       const fence = { owner: this.owner, leaseUntil };
-      let merged: Record<string, MergedRange[]>;
+      notifyListeners(
+        this.listeners,
+        'onBatchStarted',
+        { batchTime: t, owner: this.owner, startedAt: now, schedulingDelayMs: Math.max(0, now - t) },
+        this.log,
+      );
+      let ran: BatchRun;
       try {
-        merged = await this.runBatch(t, progress.zero, fence);
+        ran = await this.runBatch(t, progress.zero, fence);
       } catch (e) {
+        notifyListeners(
+          this.listeners,
+          'onBatchFailed',
+          { batchTime: t, owner: this.owner, error: String(e) },
+          this.log,
+        );
         if (e instanceof ClaimLostError) {
           this.log(e.message, { batch: t });
           break;
@@ -786,7 +839,12 @@ export class ServerlessEngine {
         {
           pk: closePk,
           sk: padTime(t),
-          attrs: { status: 'done', owner: this.owner, doneAt: this.now(), merged: JSON.stringify(merged) },
+          attrs: {
+            status: 'done',
+            owner: this.owner,
+            doneAt: this.now(),
+            merged: JSON.stringify(ran.merged),
+          },
         },
         {
           and: [
@@ -803,8 +861,32 @@ export class ServerlessEngine {
         break;
       }
       await this.advance(meta, progress, t);
+      const completedAt = this.now();
+      const schedulingDelayMs = Math.max(0, now - t);
+      const processingTimeMs = Math.max(0, completedAt - now);
       this.metric('BatchesClosed', 1);
-      this.metric('BatchLatencyMs', Math.max(0, this.now() - t));
+      this.metric('BatchLatencyMs', Math.max(0, completedAt - t));
+      this.metric('SchedulingDelayMs', schedulingDelayMs);
+      this.metric('ProcessingTimeMs', processingTimeMs);
+      this.metric('TotalDelayMs', schedulingDelayMs + processingTimeMs);
+      notifyListeners(
+        this.listeners,
+        'onBatchCompleted',
+        {
+          batchTime: t,
+          owner: this.owner,
+          records: ran.shards.reduce((n, s) => n + s.records, 0),
+          late: ran.shards.reduce((n, s) => n + s.late, 0),
+          shards: ran.shards,
+          startedAt: now,
+          completedAt,
+          schedulingDelayMs,
+          processingTimeMs,
+          totalDelayMs: schedulingDelayMs + processingTimeMs,
+          outputs: ran.outputs,
+        },
+        this.log,
+      );
       closed.push(t);
     }
     return closed;
@@ -836,7 +918,7 @@ export class ServerlessEngine {
     t: number,
     zero: number,
     fence: { owner: string; leaseUntil: number },
-  ): Promise<Record<string, MergedRange[]>> {
+  ): Promise<BatchRun> {
     const ssc = this.context(zero);
     const graph = ssc.graph;
     const stage = this.stage as MapStage;
@@ -864,6 +946,15 @@ export class ServerlessEngine {
     // What this close merged, per shard: a map phase that raced it, or a retry, checks it.
     const merged: Record<string, MergedRange[]> = {};
     for (const p of partials) (merged[p.shardId] ??= []).push([p.first, p.last, p.origin]);
+    const shardInfo = new Map<string, BatchShardInfo>();
+    for (const i of partialItems) {
+      const shardId = i.sk.slice(0, i.sk.lastIndexOf('#'));
+      const s = shardInfo.get(shardId) ?? { shardId, partials: 0, records: 0, late: 0 };
+      s.partials++;
+      s.records += Number(i.attrs?.records ?? 0);
+      if (Number(i.attrs?.origin) !== t) s.late += Number(i.attrs?.records ?? 0);
+      shardInfo.set(shardId, s);
+    }
     for (const s of graph.streams) s.generated.clear();
     for (const src of stage.sources) src.generated.set(t, RDD.empty());
     for (const f of stage.frontiers) {
@@ -939,7 +1030,14 @@ export class ServerlessEngine {
       graph.historyProvider = undefined;
       for (const s of graph.streams) s.generated.clear();
     }
-    return merged;
+    return {
+      merged,
+      shards: Array.from(shardInfo.values()).sort((a, b) => (a.shardId < b.shardId ? -1 : 1)),
+      outputs: graph.outputs.map((o) => ({
+        kind: o.kind ?? 'output',
+        elements: o.lastRun?.time === t ? o.lastRun.elements : undefined,
+      })),
+    };
   }
 }
 

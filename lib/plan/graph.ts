@@ -6,6 +6,10 @@ export interface OutputStream {
   readonly stream: DStream<unknown>;
   /** Runs the output for batch `time`; awaited before the next output of the same batch. */
   generateJob(time: number): void | Promise<void>;
+  /** What kind of output (`pprint`, `saveAsTextFiles`, `foreachRDD`...), for logs and the UI. */
+  readonly kind?: string;
+  /** The last batch this output ran for and how many elements it was given. */
+  readonly lastRun?: { time: number; elements: number };
 }
 
 /** An input stream with a background receiver (socket), started and stopped with the context. */

@@ -18,11 +18,7 @@ export class PowertoolsEngineMetrics implements EngineMetrics {
   }
 
   count(name: EngineMetricName, value: number): void {
-    this.metrics.addMetric(
-      name,
-      name === 'BatchLatencyMs' ? MetricUnit.Milliseconds : MetricUnit.Count,
-      value,
-    );
+    this.metrics.addMetric(name, name.endsWith('Ms') ? MetricUnit.Milliseconds : MetricUnit.Count, value);
   }
 
   flush(): void {
