@@ -33,7 +33,7 @@ import {
 } from './dynamodb-codec';
 import { toConditionExpression } from './dynamodb-condition';
 import { copyItem, isExpired, keyId, validateItem, validateKey, validatePartitionKey } from './item';
-import { skMatches, skRange } from './query-range';
+import { skMatches, skRange, validateLimit } from './query-range';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, isThrottlingError, sleep, type RetryPolicy } from './retry';
 import { StatsCounter } from './stats';
 import {
@@ -117,21 +117,30 @@ export class DynamoDbStateStore implements StateStore {
 
   async query(pk: string, options: QueryOptions = {}): Promise<StoreItem[]> {
     validatePartitionKey(pk);
+    validateLimit(options.limit);
     const range = skRange(options);
     if (range.empty) return [];
-    const records = await this.queryRecords(pk, range.lo, range.hi);
     const heads: DecodedHead[] = [];
     const chunks = new Map<string, Map<number, Uint8Array>>();
-    for (const record of records) {
-      if (isChunk(record)) {
-        const chunk = decodeChunk(record);
-        if (!chunks.has(chunk.prefix)) chunks.set(chunk.prefix, new Map());
-        chunks.get(chunk.prefix)!.set(chunk.index, chunk.data);
-      } else if (skMatches(record.sk.S!, options)) {
-        const head = decodeHead(record);
-        if (!isExpired(head.item.expiresAt, this.now())) heads.push(head);
+    const limit = options.limit ?? Infinity;
+    // In reverse order a payload's chunks come before its head (they sort right after it), so a page
+    // ending at the limit-th head has read the chunks that head needs.
+    // With a limit, small pages: DynamoDB bills what a page reads, not what the caller keeps.
+    const pageSize = options.limit === undefined ? undefined : Math.min(1000, options.limit * 4 + 4);
+    await this.queryRecords(pk, range.lo, range.hi, options.reverse === true, pageSize, (page) => {
+      for (const record of page) {
+        if (heads.length >= limit) return true;
+        if (isChunk(record)) {
+          const chunk = decodeChunk(record);
+          if (!chunks.has(chunk.prefix)) chunks.set(chunk.prefix, new Map());
+          chunks.get(chunk.prefix)!.set(chunk.index, chunk.data);
+        } else if (skMatches(record.sk.S!, options)) {
+          const head = decodeHead(record);
+          if (!isExpired(head.item.expiresAt, this.now())) heads.push(head);
+        }
       }
-    }
+      return heads.length >= limit;
+    });
     const items: StoreItem[] = [];
     for (const head of heads) {
       if (!head.ref) {
@@ -243,7 +252,12 @@ export class DynamoDbStateStore implements StateStore {
   /** The payload of a chunked head, or undefined when its chunks are gone or damaged. */
   private async readChunks(item: StoreItem, ref: ChunkRef): Promise<Uint8Array | undefined> {
     const prefix = chunkPrefix(item.sk, ref.hash);
-    const records = await this.queryRecords(item.pk, prefix, chunkKey(item.sk, ref.hash, ref.count - 1));
+    const records: DynamoRecord[] = [];
+    const last = chunkKey(item.sk, ref.hash, ref.count - 1);
+    await this.queryRecords(item.pk, prefix, last, false, undefined, (page) => {
+      records.push(...page);
+      return false;
+    });
     const parts = new Map<number, Uint8Array>();
     for (const record of records.filter(isChunk).map(decodeChunk)) {
       if (record.prefix === prefix) parts.set(record.index, record.data);
@@ -251,28 +265,34 @@ export class DynamoDbStateStore implements StateStore {
     return assemble(ref, parts);
   }
 
-  /** Every record of partition `pk` with sort key in [lo, hi], all pages. */
+  /**
+   * The records of partition `pk` with sort key in [lo, hi], page by page (descending when
+   * `reverse`), each page given to `onPage` until it returns true or the pages end.
+   */
   private async queryRecords(
     pk: string,
     lo: string | undefined,
     hi: string | undefined,
-  ): Promise<DynamoRecord[]> {
+    reverse: boolean,
+    pageSize: number | undefined,
+    onPage: (records: DynamoRecord[]) => boolean,
+  ): Promise<void> {
     const input: QueryCommandInput = {
       TableName: this.tableName,
       ConsistentRead: true,
       ReturnConsumedCapacity: 'TOTAL',
+      ...(reverse ? { ScanIndexForward: false } : {}),
+      ...(pageSize === undefined ? {} : { Limit: pageSize }),
       ...keyCondition(pk, lo, hi),
     };
-    const records: DynamoRecord[] = [];
     let start: DynamoRecord | undefined;
     do {
       const page = await this.send('Query', () =>
         this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start })),
       );
-      records.push(...(page.Items ?? []));
+      if (onPage(page.Items ?? [])) return;
       start = page.LastEvaluatedKey;
     } while (start);
-    return records;
   }
 
   /**

@@ -5,7 +5,7 @@
 import { groupsOf, lastPerKey } from './batching';
 import { compareStrings, evaluateCondition, validateCondition } from './condition';
 import { copyItem, isExpired, itemBytes, validateItem, validateKey, validatePartitionKey } from './item';
-import { skMatches, skRange } from './query-range';
+import { skMatches, skRange, validateLimit } from './query-range';
 import { StatsCounter } from './stats';
 import type { Condition, QueryOptions, StateStore, StoreItem, StoreStats } from './types';
 
@@ -61,15 +61,44 @@ export class InMemoryStateStore implements StateStore {
     validatePartitionKey(pk);
     if (skRange(options).empty) return [];
     this.counters.request('Query');
+    validateLimit(options.limit);
     const partition = this.partitions.get(pk);
     const keys = [...(partition?.keys() ?? [])].filter((sk) => skMatches(sk, options)).sort(compareStrings);
-    // DynamoDB reads, and bills, expired items that TTL has not deleted yet.
-    const bytes = keys.reduce((sum, sk) => sum + partition!.get(sk)!.bytes, 0);
-    this.counters.read(readUnits(bytes));
-    return keys.flatMap((sk) => {
+    if (options.reverse) keys.reverse();
+    const out: StoreItem[] = [];
+    let bytes = 0;
+    for (const sk of keys) {
+      if (options.limit !== undefined && out.length >= options.limit) break;
+      // DynamoDB reads, and bills, expired items that TTL has not deleted yet.
+      bytes += partition!.get(sk)!.bytes;
       const live = this.live(pk, sk);
-      return live ? [copyItem(live)] : [];
-    });
+      if (live) out.push(copyItem(live));
+    }
+    this.counters.read(readUnits(bytes));
+    return out;
+  }
+
+  /** Items stored, expired ones included until read (tests of retention count them). */
+  itemCount(): number {
+    let n = 0;
+    for (const p of this.partitions.values()) n += p.size;
+    return n;
+  }
+
+  /** Drops expired items, as DynamoDB's TTL eventually does. Returns how many went. */
+  purgeExpired(): number {
+    let n = 0;
+    const now = this.now();
+    for (const [pk, p] of this.partitions) {
+      for (const [sk, stored] of p) {
+        if (isExpired(stored.item.expiresAt, now)) {
+          p.delete(sk);
+          n++;
+        }
+      }
+      if (p.size === 0) this.partitions.delete(pk);
+    }
+    return n;
   }
 
   async put(item: StoreItem, condition?: Condition): Promise<boolean> {

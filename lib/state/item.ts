@@ -73,6 +73,18 @@ export function validateAttrValue(name: string, value: unknown): asserts value i
   }
 }
 
+/** DynamoDB's item size limit. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+/** What an item's keys, TTL and attributes may take: the item limit less room for chunk bookkeeping. */
+export const MAX_HEAD_BYTES = MAX_ITEM_BYTES - 256;
+
+/** DynamoDB's number range: magnitudes from 1e-130 to below 1e126 (and zero). */
+function inDynamoRange(n: number): boolean {
+  const a = Math.abs(n);
+  return a === 0 || (a >= 1e-130 && a < 1e126);
+}
+
 /** Throws a `StateStoreError` unless `item` is a valid `StoreItem`. */
 export function validateItem(item: StoreItem): void {
   if (typeof item !== 'object' || item === null) throw new StateStoreError(`invalid item: ${String(item)}`);
@@ -91,6 +103,19 @@ export function validateItem(item: StoreItem): void {
   for (const [name, value] of Object.entries(item.attrs ?? {})) {
     validateAttrName(name);
     validateAttrValue(name, value);
+    if (typeof value === 'number' && !inDynamoRange(value)) {
+      throw new StateStoreError(
+        `invalid value for attribute ${name} of item ${item.pk} / ${item.sk}: ${value} is outside DynamoDB's ` +
+          'number range (magnitudes 1e-130 to 1e126); store it as a string or in `data`',
+      );
+    }
+  }
+  const headBytes = itemBytes({ ...item, data: undefined });
+  if (headBytes > MAX_HEAD_BYTES) {
+    throw new StateStoreError(
+      `item ${item.pk} / ${item.sk} has ${headBytes} bytes of keys and attributes; DynamoDB items are at most ` +
+        `${MAX_ITEM_BYTES} bytes: put large values in \`data\`, which is chunked`,
+    );
   }
 }
 

@@ -3,7 +3,14 @@
  * [lo, hi] that a DynamoDB key condition can express around it.
  */
 import { compareStrings } from './condition';
-import type { QueryOptions } from './types';
+import { StateStoreError, type QueryOptions } from './types';
+
+/** Throws a `StateStoreError` unless `limit` is absent or a positive whole number. */
+export function validateLimit(limit: number | undefined): void {
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+    throw new StateStoreError(`invalid query limit ${String(limit)}: use a whole number >= 1, or none`);
+  }
+}
 
 /** Whether sort key `sk` is selected by `options` (prefix AND from AND to, bounds inclusive). */
 export function skMatches(sk: string, options: QueryOptions = {}): boolean {

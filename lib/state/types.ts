@@ -58,6 +58,10 @@ export interface QueryOptions {
   skFrom?: string;
   /** Only items whose sort key is <= this value. */
   skTo?: string;
+  /** Descending sort-key order (DynamoDB's `ScanIndexForward: false`), e.g. the latest items first. */
+  reverse?: boolean;
+  /** At most this many items (after the others options select them), a positive whole number. */
+  limit?: number;
 }
 
 /** Request and capacity counters, the figures the cost tests and benchmarks read. */
@@ -107,7 +111,10 @@ export class StateStoreError extends Error {
 export interface StateStore {
   /** The item, or undefined when absent or expired. Strongly consistent. */
   get(pk: string, sk: string): Promise<StoreItem | undefined>;
-  /** Items of one partition in ascending sort-key order (expired ones left out). Strongly consistent. */
+  /**
+   * Items of one partition in ascending sort-key order (descending with `reverse`), expired ones left
+   * out, at most `limit` of them. Strongly consistent.
+   */
   query(pk: string, options?: QueryOptions): Promise<StoreItem[]>;
   /**
    * Writes one item, replacing any previous version whole. With a condition, writes only when the

@@ -442,6 +442,21 @@ export function describeStateStoreConformance(name: string, factory: () => Promi
         expect(await store.query('nothing')).toEqual([]);
       });
 
+      it('reverse returns descending sort-key order; limit keeps the first items of that order', async () => {
+        await seed(['c', 'a', 'b', 'a1', 'B']);
+        expect(sks(await store.query('p', { reverse: true }))).toEqual(['c', 'b', 'a1', 'a', 'B']);
+        expect(sks(await store.query('p', { reverse: true, limit: 2 }))).toEqual(['c', 'b']);
+        expect(sks(await store.query('p', { limit: 2 }))).toEqual(['B', 'a']);
+        expect(sks(await store.query('p', { reverse: true, limit: 1, skTo: 'a1' }))).toEqual(['a1']);
+        expect(sks(await store.query('p', { skPrefix: 'a', reverse: true, limit: 5 }))).toEqual(['a1', 'a']);
+      });
+
+      it('limit must be a positive whole number', async () => {
+        for (const limit of [0, -1, 1.5, NaN]) {
+          await expect(store.query('p', { limit })).rejects.toThrow(StateStoreError);
+        }
+      });
+
       it('skPrefix selects sort keys that start with it', async () => {
         await seed(['a', 'a\u0000', 'a#1', 'a#2', 'ab', 'a\uffff', 'a😀', 'b', '`']);
         expect(sks(await store.query('p', { skPrefix: 'a#' }))).toEqual(['a#1', 'a#2']);
@@ -579,6 +594,31 @@ export function describeStateStoreConformance(name: string, factory: () => Promi
           for (const item of items)
             expectBytes(item.data, item.sk === 'a' ? a : item.sk === 'c' ? c : bytes(10, 2));
         }
+      });
+
+      it('reverse queries with a limit reassemble large payloads (chunks sort after their head)', async () => {
+        const a = bytes(MB, 21);
+        const c = bytes(MB + 3, 23);
+        await store.put({ pk: 'p', sk: 'a', data: a });
+        await store.put({ pk: 'p', sk: 'b', data: bytes(10, 22) });
+        await store.put({ pk: 'p', sk: 'c', data: c });
+        const [last] = await store.query('p', { reverse: true, limit: 1 });
+        expect(last.sk).toBe('c');
+        expectBytes(last.data, c);
+        const two = await store.query('p', { reverse: true, limit: 2, skTo: 'b' });
+        expect(two.map((i) => i.sk)).toEqual(['b', 'a']);
+        expectBytes(two[1].data, a);
+      });
+
+      it('refuses what DynamoDB refuses: attributes past the 400 KB item limit, numbers out of its range', async () => {
+        const big = 'x'.repeat(400 * KB);
+        await expect(store.put({ pk: 'p', sk: 's', attrs: { big } })).rejects.toThrow(/400|chunked/);
+        await expect(store.putAll([{ pk: 'p', sk: 's', attrs: { big } }])).rejects.toThrow(StateStoreError);
+        await expect(store.put({ pk: 'p', sk: 's', attrs: { n: 1e200 } })).rejects.toThrow(/range/);
+        await expect(store.put({ pk: 'p', sk: 's', attrs: { n: 1e-200 } })).rejects.toThrow(/range/);
+        expect(await store.get('p', 's')).toBeUndefined();
+        // The same bytes as a payload are fine: data is chunked.
+        expect(await store.put({ pk: 'p', sk: 's', data: new Uint8Array(400 * KB) })).toBe(true);
       });
 
       it('overwriting a large item with a small one and back', async () => {
