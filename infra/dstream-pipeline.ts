@@ -405,6 +405,7 @@ export class DStreamPipeline extends Construct {
         DSTREAM_TABLE: this.table.tableName,
         DSTREAM_BUCKET: this.outputBucket.bucketName,
         DSTREAM_STREAM_NAME: this.stream.streamName,
+        DSTREAM_STREAM_ARN: this.stream.streamArn,
         POWERTOOLS_SERVICE_NAME: name,
         POWERTOOLS_METRICS_NAMESPACE: ENGINE_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',

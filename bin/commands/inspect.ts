@@ -100,10 +100,10 @@ export async function runInspect(
     for (const id of shardIds)
       if (!known.has(id))
         lines.push(`  ${id}  (no record applied yet: batches wait for it until their lateness passes)`);
-    lines.push('', 'open batches with records waiting:');
+    lines.push('', 'records committed but not yet in a closed batch, by the batch they arrived in:');
     if (report.openBatches.length === 0) lines.push('  none');
     for (const b of report.openBatches)
-      lines.push(`  ${t(b.batchTime)}  ${b.records} records in ${b.partials} partials`);
+      lines.push(`  ${t(b.batchTime)}  ${b.records} records in ${b.entries} log entries`);
     lines.push('', 'latest closes:');
     if (report.closes.length === 0) lines.push('  none');
     for (const c of report.closes) {
@@ -111,10 +111,10 @@ export async function runInspect(
         `  ${t(c.batchTime)}  ${c.status}${c.status === 'claimed' ? ` by ${c.owner} until ${t(c.leaseUntil)}` : ''}`,
       );
     }
-    lines.push('', 'stored state (latest batch of each stateful or windowed stream):');
+    lines.push('', 'stored state (latest version of each keyed state stream; sample from its snapshot):');
     if (report.history.length === 0) lines.push('  none (the pipeline keeps no state across batches)');
     for (const h of report.history) {
-      lines.push(`  ${h.stream} at ${t(h.batchTime)}: ${h.size} elements`);
+      lines.push(`  ${h.stream} at ${t(h.batchTime)}: ${h.size} keys, ${h.bytes} bytes stored`);
       for (const x of h.sample) lines.push(`    ${pythonRepr(x)}`);
       if (h.size > h.sample.length) lines.push('    ...');
     }

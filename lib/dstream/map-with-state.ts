@@ -1,6 +1,7 @@
 import { DStream } from './dstream';
 import { RDD } from './rdd';
-import { KeyMap } from '../util/key-map';
+import { normKey } from '../util/key-map';
+import { VersionedTable, type TableEntry, type TableView } from '../util/versioned-table';
 import { secondsToMs } from '../plan/time';
 
 /**
@@ -97,16 +98,74 @@ export class StateSpec<K, V, S, U> {
   }
 }
 
-/** One batch of the internal state stream: every key's state with its last update time, and the mapped values. */
-export interface StateRecord<K, S, U> {
-  states: [K, S, number][];
-  mapped: U[];
-}
-
 /** The stream mapWithState returns: the mapped values, plus `stateSnapshots()`. */
 export interface MapWithStateDStream<K, S, U> extends DStream<U> {
   /** A stream of `[k, state]` of every key with state after each batch. */
   stateSnapshots(): DStream<[K, S]>;
+}
+
+/** One key's state in a mapWithState stream: its key, state, last update time and ordinal. */
+export interface MapWithStateEntry<K, S> extends TableEntry<K> {
+  readonly state: S;
+  /** The batch time of the key's last update (or last data, with a timeout). */
+  readonly time: number;
+}
+
+/**
+ * Every key's state of a mapWithState stream, versioned by batch time: a batch changes only the keys
+ * with new data and the keys timing out (found through an index by update time), while earlier
+ * versions stay readable. The serverless engine builds one from stored entries.
+ */
+export class MapWithStateTable<K, S> {
+  readonly table: VersionedTable<K, MapWithStateEntry<K, S>>;
+  /** Normalized keys by last update time (current version only; maintained with a timeout). */
+  private byTime = new Map<number, Set<unknown>>();
+
+  constructor(version: number, keep: number, entries?: Iterable<MapWithStateEntry<K, S>>, nextOrd = 0) {
+    this.table = new VersionedTable(version, keep, entries, nextOrd);
+    this.reindex(this.table.view(version).entries());
+    this.table.onRollback = (es) => this.reindex(es);
+  }
+
+  private reindex(entries: Iterable<MapWithStateEntry<K, S>>): void {
+    this.byTime = new Map();
+    for (const e of entries) this.index(normKey(e.key), e.time);
+  }
+
+  /** @internal adds `norm` to the keys last updated at `time`. */
+  index(norm: unknown, time: number): void {
+    let set = this.byTime.get(time);
+    if (!set) this.byTime.set(time, (set = new Set()));
+    set.add(norm);
+  }
+
+  /** @internal removes `norm` from the keys last updated at `time`. */
+  unindex(norm: unknown, time: number): void {
+    const set = this.byTime.get(time);
+    if (!set) return;
+    set.delete(norm);
+    if (set.size === 0) this.byTime.delete(time);
+  }
+
+  /** @internal the normalized keys last updated before `threshold`, in ordinal order. */
+  updatedBefore(threshold: number, get: (norm: unknown) => MapWithStateEntry<K, S> | undefined): unknown[] {
+    const out: [unknown, number][] = [];
+    for (const [t, set] of this.byTime) {
+      if (t < threshold) for (const n of set) out.push([n, (get(n) as MapWithStateEntry<K, S>).ord]);
+    }
+    return out.sort((a, b) => a[1] - b[1]).map(([n]) => n);
+  }
+}
+
+/** One batch of the internal state stream: the state after the batch, the mapped values, what changed. */
+export interface StateRecord<K, S, U> {
+  /** Every key's state after this batch. */
+  readonly states: TableView<K, MapWithStateEntry<K, S>>;
+  /** The table `states` is a version of. */
+  readonly owner: MapWithStateTable<K, S>;
+  readonly mapped: U[];
+  /** What this batch changed: keys removed (or timed out), and entries set or updated. */
+  readonly changes: { removed: K[]; updated: MapWithStateEntry<K, S>[] };
 }
 
 /** Spark's InternalMapWithStateDStream: one StateRecord per batch, from the previous one and the batch's data. */
@@ -123,41 +182,82 @@ export class InternalMapWithStateDStream<K, V, S, U> extends DStream<StateRecord
     return [this.parent];
   }
 
+  /** Versions of the state a table keeps readable: as many batches as this stream is remembered. */
+  get keepVersions(): number {
+    return Math.ceil(this.rememberMs / this.slideDuration) + 1;
+  }
+
+  /** A batch record holding `table`'s current version (the serverless engine's stored state). */
+  recordOf(table: MapWithStateTable<K, S>): StateRecord<K, S, U> {
+    return {
+      states: table.table.view(table.table.head),
+      owner: table,
+      mapped: [],
+      changes: { removed: [], updated: [] },
+    };
+  }
+
   protected compute(time: number): RDD<StateRecord<K, S, U>> | undefined {
-    const prev = this.getOrCompute(time - this.slideDuration);
-    const map = new KeyMap<K, { state: S; time: number }>();
+    const prev = this.getOrCompute(time - this.slideDuration)?.first();
+    let owner: MapWithStateTable<K, S>;
+    let from: number;
     if (prev) {
-      for (const [k, s, t] of prev.first().states) map.set(k, { state: s, time: t });
-    } else if (this.spec.initial) {
-      for (const [k, s] of this.spec.initial) map.set(k, { state: s, time });
+      owner = prev.owner;
+      from = prev.states.version;
+    } else {
+      from = time - this.slideDuration;
+      owner = new MapWithStateTable<K, S>(from, this.keepVersions);
+    }
+    const w = owner.table.write(from, time);
+    if (!prev && this.spec.initial) {
+      for (const [k, s] of this.spec.initial) {
+        const n = normKey(k);
+        w.set(n, { key: k, state: s, time, ord: w.ordFor(n) });
+        owner.index(n, time);
+      }
     }
     const fn = this.spec.fn;
     const timeoutThreshold = this.spec.timeoutMs === undefined ? undefined : time - this.spec.timeoutMs;
     const mapped: U[] = [];
     const st = new StateImpl<S>();
     this.parent.pushTo(time, ([k, v]) => {
-      const cur = map.get(k);
+      const n = normKey(k);
+      const cur = w.get(n);
       st.wrap(cur !== undefined, cur?.state);
       const out = fn(k, v, st);
-      if (st.removed) map.delete(k);
-      else if (st.updated || (st.defined && timeoutThreshold !== undefined)) {
-        map.set(k, { state: st.state as S, time });
+      if (st.removed) {
+        if (cur) {
+          w.delete(n);
+          owner.unindex(n, cur.time);
+        }
+      } else if (st.updated || (st.defined && timeoutThreshold !== undefined)) {
+        if (cur) owner.unindex(n, cur.time);
+        w.set(n, { key: k, state: st.state as S, time, ord: w.ordFor(n) });
+        owner.index(n, time);
       }
       if (out !== undefined) mapped.push(out);
     });
     if (timeoutThreshold !== undefined) {
-      const timedOut: [K, S][] = [];
-      for (const [k, e] of map) if (e.time < timeoutThreshold) timedOut.push([k, e.state]);
-      for (const [k, s] of timedOut) {
-        st.wrap(true, s, true);
-        const out = fn(k, undefined, st);
+      for (const n of owner.updatedBefore(timeoutThreshold, (x) => w.get(x))) {
+        const e = w.get(n) as MapWithStateEntry<K, S>;
+        st.wrap(true, e.state, true);
+        const out = fn(e.key, undefined, st);
         if (out !== undefined) mapped.push(out);
-        map.delete(k);
+        w.delete(n);
+        owner.unindex(n, e.time);
       }
     }
-    const states: [K, S, number][] = [];
-    for (const [k, e] of map) states.push([k, e.state, e.time]);
-    return RDD.of([{ states, mapped }]);
+    const changes: StateRecord<K, S, U>['changes'] = { removed: [], updated: [] };
+    for (const n of w.changed) {
+      const e = w.get(n);
+      if (e) changes.updated.push(e);
+      else {
+        const before = w.before(n);
+        if (before) changes.removed.push(before.key);
+      }
+    }
+    w.commit();
+    return RDD.of([{ states: owner.table.view(time), owner, mapped, changes }]);
   }
 }
 
@@ -189,6 +289,7 @@ DStream.prototype.mapWithState = function <K, V, S, U>(
   }
   const internal = new InternalMapWithStateDStream(this, spec);
   const mapped = internal.flatMap((r) => r.mapped) as MapWithStateDStream<K, S, U>;
-  mapped.stateSnapshots = () => internal.flatMap((r) => r.states.map(([k, s]) => [k, s] as [K, S]));
+  mapped.stateSnapshots = () =>
+    internal.flatMap((r) => Array.from(r.states, (e) => [e.key, e.state] as [K, S]));
   return mapped;
 };

@@ -18,9 +18,18 @@ function replacer(_k: string, v: unknown): unknown {
   return v;
 }
 
-/** Encodes a value: JSON keeping undefined, NaN and ±Infinity, gzip-compressed. */
-export function encode(value: unknown): Uint8Array {
-  return gzipSync(Buffer.from(JSON.stringify(value, replacer), 'utf8'), { level: 1 });
+/** JSON keeping undefined, NaN and ±Infinity (as `encode` stores them): equal strings mean equal stored values. */
+export function storedJson(value: unknown): string {
+  return JSON.stringify(value, replacer);
+}
+
+/**
+ * Encodes a value: JSON keeping undefined, NaN and ±Infinity, gzip-compressed (`level` 1 by
+ * default: fast, for the map phase; the closer packs state harder, as it is written once and read
+ * rarely).
+ */
+export function encode(value: unknown, level = 1): Uint8Array {
+  return gzipSync(Buffer.from(storedJson(value), 'utf8'), { level });
 }
 
 /** Decodes what `encode` wrote. */

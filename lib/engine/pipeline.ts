@@ -13,6 +13,13 @@ export interface PipelineOptions {
    * as LateRecords. @default batchInterval + 1
    */
   allowedLateness?: number;
+  /**
+   * Serverless engine: how long (seconds) what the engine stores is kept past its use (the TTL of
+   * every item: state versions for re-runs, committed records not yet closed, positions for
+   * de-duplicating Lambda's replays). Batches must close within it: a closer stopped for longer
+   * loses the records in between (alarmed). @default 3600
+   */
+  retention?: number;
 }
 
 /** A pipeline: one definition that the in-memory engine, the Lambda handlers, the local runner and the CDK construct all read. */
@@ -48,10 +55,15 @@ export function definePipeline(options: PipelineOptions, define: (ssc: Streaming
   const lateness = options.allowedLateness ?? options.batchInterval + 1;
   if (!(lateness >= 0))
     throw new Error(`allowedLateness must be >= 0 seconds, got ${String(options.allowedLateness)}.`);
+  const retention = options.retention ?? 3600;
+  if (!(typeof retention === 'number' && retention >= 60 && Number.isFinite(retention)))
+    throw new Error(
+      `retention must be at least 60 seconds (it bounds how long a stopped closer can catch up), got ${String(options.retention)}.`,
+    );
   return {
     name: options.name,
     batchInterval: options.batchInterval,
-    options: { ...options, allowedLateness: lateness },
+    options: { ...options, allowedLateness: lateness, retention },
     define,
   };
 }

@@ -123,7 +123,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     await emulators?.stop();
   };
   try {
-    await ensureStream(kinesis, names.stream, options.shards ?? 2);
+    const { streamArn } = await ensureStream(kinesis, names.stream, options.shards ?? 2);
     await createStateTable(dynamo, names.table);
     await ensureBucket(s3, names.bucket);
     // The pipeline reads its bucket from the environment, as in Lambda.
@@ -131,7 +131,11 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
 
     const listShards = async () => {
       const out = await kinesis.send(new ListShardsCommand({ StreamName: names.stream }));
-      return (out.Shards ?? []).map((s) => s.ShardId as string);
+      // The poller's events carry the stream's ARN, so the engine keys shards by it.
+      return (out.Shards ?? []).map((s) => ({
+        shardId: s.ShardId as string,
+        streamArn: streamArn || undefined,
+      }));
     };
     const metrics = new InMemoryEngineMetrics();
     const handlerOptions = {
@@ -190,10 +194,11 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
         for (;;) {
           await close();
           const progress = await engine.progress();
-          if (!progress || (progress.closedUpTo ?? -Infinity) >= last) return;
+          // No progress yet: the first batch has not started (done if no record was committed at all).
+          if (progress ? (progress.closedUpTo ?? -Infinity) >= last : !(await engine.hasRecords())) return;
           if (Date.now() > deadline)
             throw new Error(
-              `batches did not close within ${timeoutMs} ms (closed up to ${progress.closedUpTo}).`,
+              `batches did not close within ${timeoutMs} ms (closed up to ${progress?.closedUpTo ?? 'none'}).`,
             );
           await new Promise((r) => setTimeout(r, 100));
         }

@@ -1,6 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { Pipeline } from '../engine/pipeline';
-import { ServerlessEngine, type EngineMetrics } from '../engine/serverless';
+import { ServerlessEngine, type EngineMetrics, type ShardRef } from '../engine/serverless';
 import type { StateStore } from '../state/types';
 import { recordsByShard } from '../sources/kinesis-event';
 import { setS3ClientForOutputs } from '../sinks/text-files';
@@ -19,8 +19,11 @@ export interface HandlerOptions {
   allowedLateness?: number;
   /** Engine metrics sink. @default Powertools EMF in Lambda (AWS_LAMBDA_FUNCTION_NAME set), none elsewhere */
   metrics?: EngineMetrics | false;
-  /** The stream's shard ids (a batch waits for shards that sent nothing yet). @default the shards seen so far */
-  listShards?: () => Promise<string[]>;
+  /**
+   * The stream's open shards (a batch waits for shards that sent nothing yet); give the stream's ARN
+   * with each, as Lambda's events carry it. @default the shards seen so far, or those of env DSTREAM_STREAM_NAME
+   */
+  listShards?: () => Promise<ShardRef[]>;
   /** Close ready batches at the end of each map-phase invocation. @default true */
   closeAfterMap?: boolean;
 }
@@ -50,10 +53,10 @@ export function engineFor(pipeline: Pipeline, options: HandlerOptions = {}): Ser
  * for a minute: batches then wait for shards that have sent nothing yet. Without it, only the shards
  * seen so far count.
  */
-function defaultListShards(): (() => Promise<string[]>) | undefined {
+function defaultListShards(): (() => Promise<ShardRef[]>) | undefined {
   const streamName = process.env.DSTREAM_STREAM_NAME;
   if (!streamName) return undefined;
-  let cached: { at: number; shards: string[] } | undefined;
+  let cached: { at: number; shards: ShardRef[] } | undefined;
   return async () => {
     if (cached && Date.now() - cached.at < 60_000) return cached.shards;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -62,8 +65,10 @@ function defaultListShards(): (() => Promise<string[]>) | undefined {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('@aws-sdk/client-kinesis') as typeof import('@aws-sdk/client-kinesis');
     const client = kinesisClient();
+    // Lambda's events carry the stream's ARN, and the engine keys shards by it (the construct sets it).
+    const streamArn = process.env.DSTREAM_STREAM_ARN;
     try {
-      const shards: string[] = [];
+      const shards: ShardRef[] = [];
       let token: string | undefined;
       do {
         const out = await client.send(
@@ -71,7 +76,8 @@ function defaultListShards(): (() => Promise<string[]>) | undefined {
             ? new ListShardsCommand({ NextToken: token })
             : new ListShardsCommand({ StreamName: streamName, ShardFilter: { Type: 'AT_LATEST' } }),
         );
-        for (const s of out.Shards ?? []) if (s.ShardId) shards.push(s.ShardId);
+        for (const s of out.Shards ?? [])
+          if (s.ShardId) shards.push(streamArn ? { shardId: s.ShardId, streamArn } : s.ShardId);
         token = out.NextToken;
       } while (token);
       cached = { at: Date.now(), shards };

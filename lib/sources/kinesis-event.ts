@@ -9,6 +9,7 @@ export function recordFromEvent(r: KinesisStreamRecord): KinesisInputRecord {
   const shardId = shardIdOf(r);
   return {
     shardId,
+    ...(r.eventSourceARN ? { streamArn: r.eventSourceARN } : {}),
     sequenceNumber: r.kinesis.sequenceNumber,
     partitionKey: r.kinesis.partitionKey,
     arrivalMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),

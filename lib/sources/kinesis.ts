@@ -10,7 +10,11 @@ import { InputDStream } from './input-dstream';
  */
 export interface KinesisInputRecord {
   shardId: string;
+  /** The stream's ARN (Lambda's `eventSourceARN`): records of two streams never share a checkpoint. */
+  streamArn?: string;
   sequenceNumber: string;
+  /** A user record's index inside a KPL aggregate (absent for a plain record). */
+  subSequenceNumber?: number;
   partitionKey?: string;
   /** Kinesis's ApproximateArrivalTimestamp, in epoch milliseconds. */
   arrivalMs: number;

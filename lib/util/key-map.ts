@@ -10,7 +10,7 @@ export class KeyMap<K, V> {
 
   /** The map's internal key for `key`. */
   private static norm(key: unknown): unknown {
-    return typeof key === 'object' && key !== null ? OBJECT_KEY_PREFIX + canonicalJson(key) : key;
+    return normKey(key);
   }
 
   get size(): number {
@@ -61,6 +61,14 @@ export class KeyMap<K, V> {
 }
 
 const OBJECT_KEY_PREFIX = '\u0000\u0001key:';
+
+/**
+ * The value a key is hashed by, as Spark keys pairs by equals/hashCode: primitives are themselves;
+ * arrays and plain objects become a canonical JSON string, so equal values are one key.
+ */
+export function normKey(key: unknown): unknown {
+  return typeof key === 'object' && key !== null ? OBJECT_KEY_PREFIX + canonicalJson(key) : key;
+}
 
 /** JSON with object keys sorted, so that equal values give equal strings. */
 export function canonicalJson(value: unknown): string {

@@ -109,16 +109,16 @@ class PausingStore implements StateStore {
   query(pk: string, options?: Parameters<StateStore['query']>[1]) {
     return this.inner.query(pk, options);
   }
-  put(item: StoreItem, condition?: Parameters<StateStore['put']>[1]) {
-    return this.inner.put(item, condition);
-  }
-  async putAll(items: StoreItem[]) {
+  async put(item: StoreItem, condition?: Parameters<StateStore['put']>[1]) {
     const pause = this.pause;
-    if (pause && items.some((i) => i.pk.includes('#partial#'))) {
+    if (pause && item.pk.includes('#log#')) {
       this.pause = undefined;
       pause.arrived();
       await pause.gate;
     }
+    return this.inner.put(item, condition);
+  }
+  putAll(items: StoreItem[]) {
     return this.inner.putAll(items);
   }
   deleteAll(keys: { pk: string; sk: string }[]) {
@@ -169,16 +169,19 @@ describe('kinesisHandler: records to closed batches', () => {
     );
   });
 
-  test('counts RecordsIn and BatchesClosed in the injected metrics', async () => {
-    const { clock, metrics, handler } = deploy(wordcount);
+  test('counts RecordsIn and BatchesClosed in the injected metrics, records when their batch closes', async () => {
+    const { clock, metrics, handler, closer } = deploy(wordcount);
     clock.ms = T0 + 1500;
-    await handler(
-      makeKinesisEvent([
-        { data: 'x', arrivalMs: T0 + 100 },
-        { data: 'y', arrivalMs: T0 + 1100 },
-      ]),
-    );
-    expect(metrics.totals).toMatchObject({ RecordsIn: 2, BatchesClosed: 1 });
+    const event = makeKinesisEvent([
+      { data: 'x', arrivalMs: T0 + 100 },
+      { data: 'y', arrivalMs: T0 + 1100 },
+    ]);
+    await handler(event);
+    expect(metrics.totals).toMatchObject({ RecordsIn: 1, BatchesClosed: 1 }); // 'y' is in an open batch
+    await handler(event); // a re-delivery counts nothing
+    clock.ms = T0 + 9000;
+    await closer();
+    expect(metrics.totals.RecordsIn).toBe(2);
     expect(metrics.totals.DecodeErrors).toBeUndefined();
   });
 });
@@ -366,18 +369,18 @@ describe('kinesisHandler: late records', () => {
     // A lagging shard delivers a record that arrived in T0+1 s, already closed.
     const late = makeKinesisEvent([{ data: 'late', arrivalMs: T0 + 900, shardId: SHARD1 }]);
     expect(await handler(late)).toEqual({ batchItemFailures: [] });
-    expect(metrics.totals.LateRecords).toBe(1);
+    expect(await handler(late)).toEqual({ batchItemFailures: [] }); // delivered twice: counted once
     clock.ms = T0 + 3000;
     expect(await closer()).toEqual({ closed: [T0 + 2000] });
+    expect(metrics.totals.LateRecords).toBe(1); // counted when its batch closes
     expect(counts.get(T0 + 1000)).toEqual({ a: 1 });
     expect(counts.get(T0 + 2000)).toEqual({ b: 1, late: 1 });
   });
 
-  test('a record whose batch closes by lateness while its map phase is in flight still counts, late (the map phase re-checks the close)', async () => {
+  test('a record whose batch closes by lateness while its map phase is in flight still counts, late (the next cut includes it)', async () => {
     // DESIGN 3.3: "A record that arrives for a batch already closed (late) goes to the oldest open
-    // batch ... nothing is dropped silently". mapPhase reads the progress item once, before applying
-    // its records; if a closer closes their batch before the partials are written, the partials land
-    // in a batch no closer will read again, and the checkpoint moves past the records.
+    // batch ... nothing is dropped silently". The closer cuts the shard logs when it claims a batch;
+    // an entry committed after that cut belongs to the next batch whose cut includes it.
     const counts: Counts = new Map();
     const clock = { ms: T0 + 500, now: () => clock.ms };
     const store = new PausingStore(new InMemoryStateStore({ now: clock.now }));
@@ -390,7 +393,7 @@ describe('kinesisHandler: late records', () => {
     const pipeline = countingPipeline(counts);
     await kinesisHandler(pipeline, options)(makeKinesisEvent([{ data: 'a', arrivalMs: T0 + 100 }]));
 
-    // SHARD1's invocation (started just after 'b' arrived) stops before writing its partials, as a
+    // SHARD1's invocation (started just after 'b' arrived) stops before committing its entry, as a
     // throttled write retried with backoff would...
     clock.ms = T0 + 1000;
     const paused = store.pauseNextPartials();

@@ -51,7 +51,7 @@ describe('closing by lateness', () => {
     expect(out.get(T0 + 1000)).toEqual([['a', 1]]);
     // A record of T0+1 s on SHARD1 arrives now (its shard had passed it: out of order): late.
     const r = await engine.mapPhase([record(SHARD1, 2n, T0 + 900, 'late')]);
-    expect(r.late).toBe(1);
+    expect(r.processed).toBe(1);
     clock.ms = T0 + 9000;
     await engine.closeReady();
     expect(out.get(T0 + 2000)?.sort()).toEqual([

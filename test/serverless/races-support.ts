@@ -91,7 +91,6 @@ export function setup(
       now: () => clock.now,
       owner,
       leaseMs: opts.leaseMs,
-      confirmWaitMs: 300,
       listShards: opts.listShards ? async () => opts.listShards as string[] : undefined,
       log: () => undefined,
     });
@@ -117,5 +116,11 @@ export function total(outs: Outs, i = 0): number {
   return n;
 }
 
-export const isPartialWrite = (items: StoreItem[]) => items.some((i) => i.pk.includes('#partial#'));
-export const isShardCheckpoint = (items: StoreItem[]) => items.some((i) => i.sk.startsWith('shard#'));
+/** A map phase's commit of a shard log entry. */
+export const isLogEntry = (items: StoreItem[]) => items.some((i) => i.pk.includes('#log#'));
+/** A closer's claim of a batch (with its cut). */
+export const isClaim = (items: StoreItem[]) =>
+  items.some((i) => i.pk.endsWith('#close') && !i.sk.endsWith('#done'));
+/** A closer's done marker. */
+export const isDone = (items: StoreItem[]) =>
+  items.some((i) => i.pk.endsWith('#close') && i.sk.endsWith('#done'));

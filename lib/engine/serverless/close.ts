@@ -1,0 +1,244 @@
+/**
+ * The close protocol (DESIGN 3.3): batches close strictly in time order, each once ready. For batch
+ * T the closer reads the progress item (next batch, zero time), then T's claim and done items; if T
+ * is not claimed and is ready, it cuts the shard logs (batch-content.ts) and claims T with that cut
+ * (put-if-absent); a claim whose lease ran out is taken over with the same cut. It runs the batch
+ * (run-batch.ts), marks it done (put-if-absent, with where its state is stored), and moves the
+ * progress to T + interval (compare-and-set). The pipeline's first batch is the earliest batch of
+ * the records committed when it first becomes ready.
+ *
+ * Faults: a crash anywhere before done leaves a claim whose lease runs out (or released at once
+ * after an error): the next closer re-runs T from the same cut and the same state, so outputs may
+ * run again, with the same content. A crash after done and before the progress moves is repaired by
+ * the next closer (it finds T done). Late or repeated writes of a stale closer write what the live
+ * one writes. Writes: progress (put-if-absent, then compare-and-set), claims and done (claims.ts),
+ * state and panes (run-batch.ts).
+ */
+import type { StateStore } from '../../state/types';
+import { EntryCache, computeFix, loadContent, type Fix } from './batch-content';
+import { claim, markDone, readClose, readDone, release, takeOver, type Claim, type Done } from './claims';
+import type { EngineContext } from './context';
+import { ClaimLostError, MissingHistoryError } from './errors';
+import { keys } from './keys';
+import { ZERO_POSITION } from './positions';
+import { isReady } from './readiness';
+import { runBatch, type Plan } from './run-batch';
+import { listHeads, readEntries } from './shard-log';
+import type { ShardRef } from './types';
+
+/** The pipeline's progress: the next batch to close and its zero time. */
+export interface Progress {
+  next: number;
+  zero: number;
+}
+
+/** Reads the progress item (undefined before the first batch starts). */
+export async function readProgress(ctx: EngineContext): Promise<Progress | undefined> {
+  const item = await ctx.store.get(keys.meta(ctx.pipeline), keys.progressSk);
+  return item ? { next: Number(item.attrs?.next), zero: Number(item.attrs?.zero) } : undefined;
+}
+
+/** Options of a closer. */
+export interface CloserOptions {
+  listShards?: () => Promise<ShardRef[]>;
+  leaseMs: number;
+  maxBatches: number;
+}
+
+/** Closes batches; keeps what it knows of the last batch (cut, state, panes, entries) warm. */
+export class Closer {
+  private readonly entries = new EntryCache();
+  private last: { fix: Fix; done: Done } | undefined;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly plan: (zero: number) => Plan,
+    private readonly options: CloserOptions,
+  ) {}
+
+  /** Closes every ready batch in order; returns the batch times this call closed. */
+  async closeReady(leaseMs = this.options.leaseMs): Promise<number[]> {
+    const { ctx } = this;
+    const closed: number[] = [];
+    while (closed.length < this.options.maxBatches) {
+      const progress = await readProgress(ctx);
+      if (!progress) {
+        if (!(await this.start())) break;
+        continue;
+      }
+      const t = progress.next;
+      const { claim: existing, done } = await readClose(ctx, t);
+      if (done) {
+        await advance(ctx.store, ctx, progress, t);
+        continue;
+      }
+      const now = ctx.now();
+      const held = await this.acquire(t, progress, existing, now + leaseMs);
+      if (held === 'busy') break;
+      if (held === 'retry') continue;
+      if (await this.close(t, progress, held, now)) closed.push(t);
+      else break;
+    }
+    return closed;
+  }
+
+  /** Claims T (cutting the logs if ready), or takes over an expired claim. */
+  private async acquire(
+    t: number,
+    progress: Progress,
+    existing: Claim | undefined,
+    leaseUntil: number,
+  ): Promise<Claim | 'busy' | 'retry'> {
+    const { ctx } = this;
+    if (existing) {
+      if (existing.leaseUntil > ctx.now()) return 'busy'; // another closer holds T
+      if (!(await takeOver(ctx, existing, leaseUntil))) return 'retry';
+      if (existing.owner !== ctx.owner || existing.error)
+        ctx.log('took over a batch close', { batch: t, from: existing.owner, error: existing.error });
+      return { ...existing, owner: ctx.owner, leaseUntil, error: undefined };
+    }
+    const heads = await listHeads(ctx);
+    if (!(await isReady(ctx, t, heads, this.options.listShards))) return 'busy';
+    const fix = await computeFix(ctx, t, await this.fixBefore(t, progress), heads, this.entries);
+    if (!(await claim(ctx, t, fix, leaseUntil))) return 'retry';
+    return { batchTime: t, owner: ctx.owner, leaseUntil, fix };
+  }
+
+  /** Runs T under `held`, marks it done and moves the progress. False when this closer stopped. */
+  private async close(t: number, progress: Progress, held: Claim, startedAt: number): Promise<boolean> {
+    const { ctx } = this;
+    const plan = this.plan(progress.zero);
+    const histories = Array.from(plan.histories.values());
+    ctx.notify('onBatchStarted', {
+      batchTime: t,
+      owner: ctx.owner,
+      startedAt,
+      schedulingDelayMs: Math.max(0, startedAt - t),
+    });
+    try {
+      const prev = await this.fixBefore(t, progress);
+      const content = await loadContent(ctx, t, held.fix, prev, this.entries);
+      const dones = new Map<number, Promise<Done | undefined>>();
+      const doneAt = (u: number) => {
+        if (this.last?.done.batchTime === u) return Promise.resolve(this.last.done);
+        if (!dones.has(u)) dones.set(u, readDone(ctx, u));
+        return dones.get(u) as Promise<Done | undefined>;
+      };
+      const result = await runBatch(ctx, plan, t, content, held.leaseUntil, doneAt);
+      const done: Done = {
+        batchTime: t,
+        owner: ctx.owner,
+        doneAt: ctx.now(),
+        states: result.states,
+        summary: { records: content.records, late: content.late },
+      };
+      const first = await markDone(ctx, done);
+      await advance(ctx.store, ctx, progress, t);
+      for (const h of histories) h.commit(t);
+      this.entries.retain(held.fix);
+      this.last = { fix: held.fix, done };
+      if (first) this.report(t, startedAt, content, result.outputs);
+      return true;
+    } catch (e) {
+      for (const h of histories) h.abort();
+      this.entries.clear();
+      this.last = undefined;
+      ctx.notify('onBatchFailed', { batchTime: t, owner: ctx.owner, error: String(e) });
+      if (e instanceof ClaimLostError) {
+        ctx.log(e.message, { batch: t });
+        return false;
+      }
+      await release(ctx, held, e);
+      throw e;
+    }
+  }
+
+  /** Metrics and the completion event of a batch this closer marked done. */
+  private report(
+    t: number,
+    startedAt: number,
+    content: Awaited<ReturnType<typeof loadContent>>,
+    outputs: { kind: string; elements: number | undefined }[],
+  ): void {
+    const { ctx } = this;
+    const completedAt = ctx.now();
+    const schedulingDelayMs = Math.max(0, startedAt - t);
+    const processingTimeMs = Math.max(0, completedAt - startedAt);
+    ctx.metric('RecordsIn', content.records);
+    ctx.metric('LateRecords', content.late);
+    ctx.metric('DecodeErrors', content.decodeErrors);
+    ctx.metric('BatchesClosed', 1);
+    ctx.metric('BatchLatencyMs', Math.max(0, completedAt - t));
+    ctx.metric('SchedulingDelayMs', schedulingDelayMs);
+    ctx.metric('ProcessingTimeMs', processingTimeMs);
+    ctx.metric('TotalDelayMs', schedulingDelayMs + processingTimeMs);
+    if (content.late) ctx.log('late records counted in a later batch', { batch: t, late: content.late });
+    ctx.notify('onBatchCompleted', {
+      batchTime: t,
+      owner: ctx.owner,
+      records: content.records,
+      late: content.late,
+      shards: Array.from(content.shards, ([shardId, s]) => ({
+        shardId,
+        partials: s.entries,
+        records: s.records,
+        late: s.late,
+      })).sort((a, b) => (a.shardId < b.shardId ? -1 : 1)),
+      startedAt,
+      completedAt,
+      schedulingDelayMs,
+      processingTimeMs,
+      totalDelayMs: schedulingDelayMs + processingTimeMs,
+      outputs,
+    });
+  }
+
+  /** The cut of the batch before T (undefined for the pipeline's first batch). */
+  private async fixBefore(t: number, progress: Progress): Promise<Fix | undefined> {
+    const before = t - this.ctx.intervalMs;
+    if (before <= progress.zero) return undefined;
+    if (this.last?.done.batchTime === before) return this.last.fix;
+    const { claim: c } = await readClose(this.ctx, before);
+    if (!c) throw new MissingHistoryError('the close record', before);
+    return c.fix;
+  }
+
+  /**
+   * Starts the pipeline when the earliest batch of the records seen is ready: its batch is the
+   * first, and zero time one interval before (records of earlier batches committed later are late).
+   */
+  private async start(): Promise<boolean> {
+    const { ctx } = this;
+    const heads = await listHeads(ctx);
+    if (heads.length === 0) return false;
+    const candidate = Math.min(...heads.map((h) => h.firstOrigin));
+    if (!(await isReady(ctx, candidate, heads, this.options.listShards))) return false;
+    let first = candidate;
+    for (const h of heads) {
+      for (const e of await readEntries(ctx, h.shardKey, ZERO_POSITION)) first = Math.min(first, e.minOrigin);
+    }
+    await ctx.store.put(
+      {
+        pk: keys.meta(ctx.pipeline),
+        sk: keys.progressSk,
+        attrs: { next: first, zero: first - ctx.intervalMs },
+        expiresAt: ctx.ttl(),
+      },
+      { notExists: true },
+    );
+    return true;
+  }
+}
+
+/** Moves the progress past `t` (once: a concurrent closer may have done it already). */
+async function advance(store: StateStore, ctx: EngineContext, progress: Progress, t: number): Promise<void> {
+  await store.put(
+    {
+      pk: keys.meta(ctx.pipeline),
+      sk: keys.progressSk,
+      attrs: { next: t + ctx.intervalMs, zero: progress.zero },
+      expiresAt: ctx.ttl(),
+    },
+    { attr: 'next', op: '=', value: t },
+  );
+}

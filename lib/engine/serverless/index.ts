@@ -1,0 +1,161 @@
+/**
+ * The serverless engine (DESIGN 3.2-3.5): the same plan as the in-memory engine, split in two
+ * phases. `mapPhase` runs per Lambda invocation on one shard's records and commits them to the
+ * shard's log (map-phase.ts, shard-log.ts); `closeReady` closes batches in order, each from a cut
+ * of the logs fixed before its outputs run (close.ts, claims.ts, batch-content.ts), with state
+ * stored as changes (state-versions.ts) and window panes stored once (panes.ts). The rooms share
+ * one `EngineContext`; this class builds the plan and wires them.
+ */
+import { StreamingContext } from '../../dstream/context';
+import type { DStream } from '../../dstream/dstream';
+import type { KinesisInputRecord } from '../../sources/kinesis';
+import type { Pipeline } from '../pipeline';
+import type { EngineListener } from '../listener';
+import { Closer, readProgress, type Progress } from './close';
+import { EngineContext } from './context';
+import { inspect, type InspectOptions } from './inspect';
+import { compileMapStage, streamKey } from './map-stage';
+import { runMapPhase } from './map-phase';
+import { PaneHistory } from './panes';
+import { listHeads } from './shard-log';
+import type { Plan } from './run-batch';
+import { keyedAdapterOf } from './state-adapters';
+import { KeyedHistory } from './state-versions';
+import type { MapPhaseResult, PipelineInspection, ServerlessEngineOptions } from './types';
+
+export { ClaimLostError, MapPhaseInputError, MissingHistoryError } from './errors';
+export type {
+  EngineMetricName,
+  EngineMetrics,
+  MapPhaseResult,
+  PipelineInspection,
+  ServerlessEngineOptions,
+  ShardRef,
+} from './types';
+export type { StreamVersion } from './state-versions';
+export type { Progress } from './close';
+
+/**
+ * Runs a pipeline as Lambda handlers do: `mapPhase` per shard's records, `closeReady` to close
+ * what is ready. Create one per container (outside the handler), so that the closer stays warm.
+ * @example const engine = new ServerlessEngine(pipeline, { store });
+ * await engine.mapPhase(records); await engine.closeReady();
+ */
+export class ServerlessEngine {
+  readonly store: ServerlessEngineOptions['store'];
+  private readonly ctx: EngineContext;
+  private readonly closer: Closer;
+  private plan: Plan | undefined;
+
+  constructor(
+    readonly pipeline: Pipeline,
+    private readonly options: ServerlessEngineOptions,
+  ) {
+    this.store = options.store;
+    const log =
+      options.log ??
+      ((message: string, fields?: Record<string, unknown>) =>
+        console.error(JSON.stringify({ level: 'WARN', message, ...fields })));
+    this.ctx = new EngineContext(
+      options.store,
+      pipeline.name,
+      Math.round(pipeline.batchInterval * 1000),
+      Math.round(pipeline.options.allowedLateness * 1000),
+      Math.round((pipeline.options.retention ?? 3600) * 1000),
+      options.owner ?? `closer-${Math.random().toString(36).slice(2, 10)}`,
+      options.now ?? Date.now,
+      log,
+      options.metrics,
+    );
+    this.ctx.listeners.push(...(options.listeners ?? []));
+    this.closer = new Closer(this.ctx, (zero) => this.planAt(zero), {
+      listShards: options.listShards,
+      leaseMs: options.leaseMs ?? 5 * 60 * 1000,
+      maxBatches: options.maxBatchesPerClose ?? 10000,
+    });
+  }
+
+  /** Adds a listener of the engine's events (Spark's `ssc.addStreamingListener`). */
+  addListener(listener: EngineListener): void {
+    this.ctx.listeners.push(listener);
+  }
+
+  /** Publishes the metrics counted so far (end of an invocation). */
+  flushMetrics(): void {
+    this.ctx.flushMetrics();
+  }
+
+  /**
+   * Map phase for one shard's records, in sequence order (DESIGN 3.2). Never throws for bad
+   * records: undecodable ones are counted and skipped; a user function that throws stops the
+   * shard at that record (`failedSequenceNumber`), with everything before it committed.
+   */
+  async mapPhase(records: KinesisInputRecord[]): Promise<MapPhaseResult> {
+    const plan = this.plan ?? this.planAt(0);
+    return runMapPhase(this.ctx, plan.stage, records);
+  }
+
+  /**
+   * Closes every batch that is ready, strictly in time order, one claimant per batch. Returns the
+   * batch times this call closed. Safe to run concurrently and to re-run after a crash anywhere.
+   */
+  async closeReady(options: { leaseMs?: number } = {}): Promise<number[]> {
+    return this.closer.closeReady(options.leaseMs);
+  }
+
+  /** The current progress (next batch to close, zero time), once the first batch has started. */
+  async progress(): Promise<(Progress & { closedUpTo?: number }) | undefined> {
+    const p = await readProgress(this.ctx);
+    return (
+      p && {
+        ...p,
+        ...(p.next - this.ctx.intervalMs > p.zero ? { closedUpTo: p.next - this.ctx.intervalMs } : {}),
+      }
+    );
+  }
+
+  /** Whether any map phase has committed records (before the first batch starts, `progress()` is undefined). */
+  async hasRecords(): Promise<boolean> {
+    return (await listHeads(this.ctx)).length > 0;
+  }
+
+  /** What a user looks at when counts seem wrong (`dstream inspect`). */
+  async inspect(options: InspectOptions = {}): Promise<PipelineInspection> {
+    return inspect(this.ctx, (zero) => this.planAt(zero), this.pipeline.batchInterval, options);
+  }
+
+  /** The pipeline's plan at zero time `zero`, built once (rebuilt if zero time changes). */
+  private planAt(zero: number): Plan {
+    if (this.plan && this.plan.ssc.graph.zeroTime === zero) return this.plan;
+    const ssc = new StreamingContext({
+      batchInterval: this.pipeline.batchInterval,
+      clock: 'manual',
+      startTime: zero,
+    });
+    this.pipeline.define(ssc);
+    ssc.start();
+    const stage = compileMapStage(ssc);
+    if (stage.sources.length === 0) {
+      throw new Error(
+        `pipeline ${this.pipeline.name} reads no Kinesis stream: use ssc.kinesisTextStream() or ssc.kinesisStream(decode) in its definition.`,
+      );
+    }
+    const histories = new Map<DStream<unknown>, KeyedHistory | PaneHistory>();
+    const policy = {
+      ratio: this.options.compactionRatio ?? 2,
+      maxDeltas: this.options.maxDeltas ?? 512,
+      pageBytes: this.options.pageBytes ?? 256 * 1024,
+    };
+    for (const h of ssc.graph.historyStreams) {
+      const adapter = keyedAdapterOf(h);
+      histories.set(
+        h,
+        adapter
+          ? new KeyedHistory(this.ctx, h, streamKey(h), adapter, policy)
+          : new PaneHistory(this.ctx, h, streamKey(h)),
+      );
+    }
+    this.plan = { ssc, stage, histories };
+    return this.plan;
+  }
+}
