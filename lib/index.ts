@@ -15,7 +15,15 @@ export type { ReduceByKeyAndWindowOptions } from './dstream/reduce-by-key-and-wi
 export type { UpdateStateByKeyOptions } from './dstream/update-state-by-key';
 export { setPprintWriter } from './dstream/pprint';
 export type { PprintWriter } from './dstream/pprint';
-export { formatPprint, formatBatchTime, pythonRepr, pythonStr } from './sinks/pprint-format';
+export {
+  formatPprint,
+  formatBatchTime,
+  pythonRepr,
+  pythonStr,
+  pythonFloatRepr,
+  pythonNumberRepr,
+  pythonStringRepr,
+} from './sinks/pprint-format';
 export type { QueueInputDStream } from './sources/queue';
 export type { SocketInputDStream } from './sources/socket';
 export type { TextFileInputDStream } from './sources/text-file';

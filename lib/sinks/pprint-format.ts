@@ -45,12 +45,7 @@ export function pythonRepr(x: unknown): string {
   if (x === undefined || x === null) return 'None';
   if (typeof x === 'string') return pythonStringRepr(x);
   if (typeof x === 'boolean') return x ? 'True' : 'False';
-  if (typeof x === 'number') {
-    if (Number.isNaN(x)) return 'nan';
-    if (x === Infinity) return 'inf';
-    if (x === -Infinity) return '-inf';
-    return String(x);
-  }
+  if (typeof x === 'number') return pythonNumberRepr(x);
   if (typeof x === 'bigint') return x.toString();
   if (Array.isArray(x)) {
     if (x.length === 2) return `(${pythonRepr(x[0])}, ${pythonRepr(x[1])})`;
@@ -67,18 +62,77 @@ export function pythonRepr(x: unknown): string {
   return String(x);
 }
 
-/** Python 3's repr of a str: single quotes unless the text has ' and no ", escapes as CPython. */
+/**
+ * Python's repr of the number a JavaScript number stands for. JavaScript has one number type where
+ * Python has int and float, so: a safe integer (|x| <= 2^53 - 1) is an int and prints its digits
+ * (`3`, not `3.0`; -0 prints `0`, as JSON and the serverless engine's stored values have no -0, and
+ * JavaScript's `-3 % 3` is the -0 that Python's is 0); everything else is a float and prints as
+ * `repr(float)` does: the shortest digits that round-trip, in exponent form when the exponent is
+ * below -4 or at least 16 (`1e-05`, `2.5e-05`, `1e+16`), `inf`, `-inf`, `nan`.
+ */
+export function pythonNumberRepr(x: number): string {
+  if (Number.isSafeInteger(x)) return x === 0 ? '0' : String(x);
+  return pythonFloatRepr(x);
+}
+
+/**
+ * Python's `repr(float)` (CPython's `float_repr`: `'r'` format, shortest round-trip digits, a `.0`
+ * added to integral values). JavaScript's `toExponential()` gives the same shortest digits; only the
+ * layout differs.
+ */
+export function pythonFloatRepr(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const [mantissa, e] = x.toExponential().split('e');
+  const exp = Number(e);
+  const sign = x < 0 ? '-' : '';
+  const digits = mantissa.replace('-', '').replace('.', '');
+  if (exp < -4 || exp >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  if (digits.length <= exp + 1) return `${sign}${digits.padEnd(exp + 1, '0')}.0`;
+  return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+}
+
+/**
+ * Characters Python's repr escapes beyond ASCII: `str.isprintable()` is false for the Unicode
+ * categories Cc, Cf, Cs, Co, Cn, Zl, Zp and Zs (ASCII space excepted, handled before). The
+ * categories come from the Unicode data built into Node (ICU), which may be a newer Unicode version
+ * than a given Python's: characters assigned since that Python's version print as themselves here
+ * where that Python escapes them as unassigned.
+ */
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+/** `\xhh`, `\uhhhh` or `\Uhhhhhhhh`, as CPython's unicode_repr escapes a code point. */
+function escapeCodePoint(c: number): string {
+  const hex = c.toString(16);
+  if (c <= 0xff) return '\\x' + hex.padStart(2, '0');
+  if (c <= 0xffff) return '\\u' + hex.padStart(4, '0');
+  return '\\U' + hex.padStart(8, '0');
+}
+
+/**
+ * Python 3's repr of a str: single quotes unless the text has ' and no ", then escapes as CPython's
+ * unicode_repr: the quote and backslash, `\t` `\n` `\r`, other ASCII controls and DEL as `\xhh`,
+ * and every non-printable character (see NON_PRINTABLE; lone surrogates included) by code point.
+ */
 export function pythonStringRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
   for (const ch of s) {
     const c = ch.codePointAt(0) as number;
-    if (ch === quote || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else if (c >= 0x80 && c < 0xa0) out += '\\x' + c.toString(16).padStart(2, '0');
+    if (c < 0x7f) {
+      if (ch === quote || ch === '\\') out += '\\' + ch;
+      else if (ch === '\n') out += '\\n';
+      else if (ch === '\r') out += '\\r';
+      else if (ch === '\t') out += '\\t';
+      else if (c < 0x20) out += escapeCodePoint(c);
+      else out += ch;
+    } else if (c === 0x7f || NON_PRINTABLE.test(ch)) out += escapeCodePoint(c);
     else out += ch;
   }
   return out + quote;
