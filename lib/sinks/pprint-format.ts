@@ -77,25 +77,40 @@ export function pythonNumberRepr(x: number): string {
 
 /**
  * Python's `repr(float)` (CPython's `float_repr`: `'r'` format, shortest round-trip digits, a `.0`
- * added to integral values). JavaScript's `toExponential()` gives the same shortest digits; only the
- * layout differs.
+ * added to integral values). JavaScript's `String()` gives the same shortest digits; only the layout
+ * differs (Python's exponent form is for decimal exponents below -4 and from 16).
  */
 export function pythonFloatRepr(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const [mantissa, e] = x.toExponential().split('e');
-  const exp = Number(e);
-  const sign = x < 0 ? '-' : '';
-  const digits = mantissa.replace('-', '').replace('.', '');
-  if (exp < -4 || exp >= 16) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    return `${sign}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  const ax = Math.abs(x);
+  if (ax >= 1e-4 && ax < 1e16) {
+    // Decimal exponent -4..15: JavaScript's String() is positional there too, with the same digits.
+    const s = String(x);
+    return s.includes('.') ? s : s + '.0';
   }
-  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
-  if (digits.length <= exp + 1) return `${sign}${digits.padEnd(exp + 1, '0')}.0`;
-  return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+  // Exponent form. String() has the shortest digits, in exponent form below 1e-6 and from 1e21,
+  // positional between (toExponential() would give them too, but is much slower).
+  const s = String(ax);
+  let digits: string;
+  let exp: number;
+  const e = s.indexOf('e');
+  if (e >= 0) {
+    digits = s.slice(0, e).replace('.', '');
+    exp = Number(s.slice(e + 1));
+  } else if (ax < 1) {
+    const frac = s.slice(2); // '0.0000ddd'
+    const zeros = frac.length - frac.replace(/^0+/, '').length;
+    digits = frac.slice(zeros);
+    exp = -zeros - 1;
+  } else {
+    digits = s.replace(/0+$/, ''); // 1e16 <= ax < 1e21: an integer
+    exp = s.length - 1;
+  }
+  const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+  return `${x < 0 ? '-' : ''}${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
 }
 
 /**
