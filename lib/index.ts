@@ -8,14 +8,29 @@ export { StreamingContext } from './dstream/context';
 export type { StreamingContextOptions } from './dstream/context';
 export { DStream } from './dstream/dstream';
 export { RDD } from './dstream/rdd';
+export { MissingBatchError, ForgottenBatchError, NotInitializedError } from './dstream/errors';
+export type { RDDsOf } from './dstream/transform';
 export { StateSpec } from './dstream/map-with-state';
 export type { State, MapWithStateDStream, MappingFunction } from './dstream/map-with-state';
 export type { CollectSink } from './dstream/collect';
 export type { ReduceByKeyAndWindowOptions } from './dstream/reduce-by-key-and-window';
-export type { UpdateStateByKeyOptions } from './dstream/update-state-by-key';
+export type {
+  UpdateStateByKeyOptions,
+  UpdateStateByKeySpec,
+  UpdateStateByKeyFunctionSpec,
+  UpdateStateByKeyIteratorSpec,
+} from './dstream/update-state-by-key';
 export { setPprintWriter } from './dstream/pprint';
 export type { PprintWriter } from './dstream/pprint';
-export { formatPprint, formatBatchTime, pythonRepr, pythonStr } from './sinks/pprint-format';
+export {
+  formatPprint,
+  formatBatchTime,
+  pythonRepr,
+  pythonStr,
+  pythonFloatRepr,
+  pythonNumberRepr,
+  pythonStringRepr,
+} from './sinks/pprint-format';
 export type { QueueInputDStream } from './sources/queue';
 export type { SocketInputDStream } from './sources/socket';
 export type { TextFileInputDStream } from './sources/text-file';

@@ -1,6 +1,7 @@
 import { DStream } from './dstream';
 import { checkNumPartitions } from './combine-by-key';
 import { RDD } from './rdd';
+import { MissingBatchError } from './errors';
 import { KeyMap } from '../util/key-map';
 
 declare module './dstream' {
@@ -38,17 +39,19 @@ export class CoGroupedDStream<K, V, W> extends DStream<[K, [V[], W[]]]> {
 
   protected compute(time: number): RDD<[K, [V[], W[]]]> | undefined {
     const m = new KeyMap<K, [V[], W[]]>();
+    // Both sides must have a batch: Spark's cogroup is a transformWith of the two streams.
     const okLeft = this.left.pushTo(time, (kv) => {
       const e = m.get(kv[0]);
       if (e) e[0].push(kv[1]);
       else m.set(kv[0], [[kv[1]], []]);
     });
+    if (!okLeft) throw new MissingBatchError('cogroup', this.left.name, time);
     const okRight = this.right.pushTo(time, (kv) => {
       const e = m.get(kv[0]);
       if (e) e[1].push(kv[1]);
       else m.set(kv[0], [[], [kv[1]]]);
     });
-    if (!okLeft && !okRight) return undefined;
+    if (!okRight) throw new MissingBatchError('cogroup', this.right.name, time);
     return RDD.of(Array.from(m.entries()));
   }
 }

@@ -29,11 +29,13 @@ export class StreamingContext {
   private nextBatchTime: number | undefined;
   private readonly startTime: number;
   private timer: NodeJS.Timeout | undefined;
-  private termination: Promise<void> | undefined;
-  private resolveTermination: (() => void) | undefined;
-  private rejectTermination: ((e: unknown) => void) | undefined;
   private running: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  /** The last error reported (Spark's ContextWaiter keeps the last one), boxed: any value can be thrown. */
+  private error: { value: unknown } | undefined;
+  /** True once stop() has finished. */
+  private terminated = false;
+  /** awaitTermination calls waiting for a stop or an error. */
+  private waiters: (() => void)[] = [];
 
   constructor(options: StreamingContextOptions) {
     if (options === null || typeof options !== 'object') {
@@ -78,13 +80,23 @@ export class StreamingContext {
         : Math.floor(Date.now() / this.batchIntervalMs) * this.batchIntervalMs;
     this.graph.start(zero);
     this.nextBatchTime = zero + this.batchIntervalMs;
-    this.termination = new Promise<void>((resolve, reject) => {
-      this.resolveTermination = resolve;
-      this.rejectTermination = reject;
-    });
-    this.termination.catch(() => undefined);
-    for (const r of this.graph.receivers) void Promise.resolve(r.startReceiver()).catch((e) => this.fail(e));
+    for (const r of this.graph.receivers) {
+      void Promise.resolve(r.startReceiver()).catch((e) => {
+        this.reportError(e);
+        void this.stop();
+      });
+    }
     if (this.clock === 'system') this.scheduleNext();
+  }
+
+  /**
+   * Sets how long (seconds) every stream keeps its computed batches, at least: what `slice()` can
+   * still return for past times (Spark's `StreamingContext.remember`). Call before `start()`.
+   * @example ssc.remember(60)
+   */
+  remember(durationSec: number): void {
+    this.graph.checkDefinable('set the remember duration');
+    this.graph.rememberMs = secondsToMs(durationSec, 'remember duration');
   }
 
   private scheduleNext(): void {
@@ -93,22 +105,36 @@ export class StreamingContext {
     this.timer = setTimeout(() => {
       const time = this.nextBatchTime as number;
       this.nextBatchTime = time + this.batchIntervalMs;
+      // A failed batch does not stop the context: later batches run, and the error is raised from
+      // awaitTermination (Spark's JobScheduler reports it to the ContextWaiter and carries on).
       this.running = this.running
         .then(() => (this.graph.stopped ? undefined : this.graph.runBatch(time)))
-        .catch((e) => this.fail(e));
+        .catch((e) => this.reportError(e, time));
       this.scheduleNext();
     }, delay);
   }
 
-  private fail(e: unknown): void {
-    if (this.failure === undefined) this.failure = e;
-    this.rejectTermination?.(e);
-    void this.stop();
+  /** Records an error for awaitTermination (the last one wins, as Spark's) and logs it. */
+  private reportError(e: unknown, batchTime?: number): void {
+    this.error = { value: e };
+    const where = batchTime === undefined ? 'receiver' : `batch ${batchTime} ms`;
+    process.stderr.write(
+      `StreamingContext: ${where} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
   }
 
   /**
    * Manual clock: computes the next `n` batches, in order, awaiting every output. Rejects with the
-   * error of a failing output or user function.
+   * error of a failing output or user function, after the other outputs of that batch have run and
+   * before the next batch (a later call goes on with the batches after it); awaitTermination raises
+   * it too.
    */
   async runBatches(n = 1): Promise<void> {
     if (this.clock !== 'manual') {
@@ -121,28 +147,41 @@ export class StreamingContext {
     for (let i = 0; i < n; i++) {
       const time = this.nextBatchTime as number;
       this.nextBatchTime = time + this.batchIntervalMs;
-      await this.graph.runBatch(time);
+      try {
+        await this.graph.runBatch(time);
+      } catch (e) {
+        this.error = { value: e };
+        this.wake();
+        throw e;
+      }
     }
   }
 
   /**
-   * Waits until the context is stopped (or `timeoutSec` passes: resolves false). Rejects with the
-   * error that stopped it, if any.
+   * Waits until the context is stopped: resolves true, or false when `timeoutSec` passes first.
+   * Rejects with the error of a failed batch as soon as one fails (at once if one already has; the
+   * last one when several have), as Spark's `awaitTermination`: with the system clock the context
+   * keeps running later batches, so stop it (or let it run) after handling the error.
    */
   async awaitTermination(timeoutSec?: number): Promise<boolean> {
-    if (!this.termination) throw new Error('Call ssc.start() before awaitTermination().');
-    if (timeoutSec === undefined) {
-      await this.termination;
-      return true;
-    }
-    let t: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      t = setTimeout(() => resolve(false), timeoutSec * 1000);
-    });
-    try {
-      return await Promise.race([this.termination.then(() => true), timeout]);
-    } finally {
-      clearTimeout(t);
+    if (!this.graph.started) throw new Error('Call ssc.start() before awaitTermination().');
+    const deadline = timeoutSec === undefined ? undefined : Date.now() + timeoutSec * 1000;
+    for (;;) {
+      if (this.error) throw this.error.value;
+      if (this.terminated) return true;
+      const left = deadline === undefined ? undefined : deadline - Date.now();
+      if (left !== undefined && left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const t = left === undefined ? undefined : setTimeout(done, left);
+        const waiters = this.waiters;
+        function done(): void {
+          clearTimeout(t);
+          const i = waiters.indexOf(done);
+          if (i >= 0) waiters.splice(i, 1);
+          resolve();
+        }
+        waiters.push(done);
+      });
     }
   }
 
@@ -159,6 +198,7 @@ export class StreamingContext {
       }
     }
     await this.running.catch(() => undefined);
-    if (this.failure === undefined) this.resolveTermination?.();
+    this.terminated = true;
+    this.wake();
   }
 }

@@ -1,4 +1,5 @@
 import { RDD } from './rdd';
+import { ForgottenBatchError, NotInitializedError } from './errors';
 import type { StreamingContext } from './context';
 
 /**
@@ -13,8 +14,11 @@ import type { StreamingContext } from './context';
 export abstract class DStream<T> {
   /** Unique id within its context, in creation order. */
   readonly id: number;
-  /** Batch results already computed (or loaded by the serverless engine), by batch time in ms. */
-  readonly generated = new Map<number, RDD<T>>();
+  /**
+   * Batch results already computed (or loaded by the serverless engine), by batch time in ms;
+   * `undefined` when the stream had no RDD at that time (it is not asked again).
+   */
+  readonly generated = new Map<number, RDD<T> | undefined>();
   /** How long (ms) computed batches must be kept; set by the graph at start. */
   rememberMs = 0;
   /** True when more than one consumer reads this stream: its batches are materialized once. */
@@ -51,19 +55,23 @@ export abstract class DStream<T> {
   /** True when `time` is a batch time of this stream (after zero time, on its slide). */
   isTimeValid(time: number): boolean {
     const zero = this.ssc.graph.zeroTime;
-    if (zero === undefined) throw new Error(`${this.name} is not initialized: call ssc.start() first.`);
+    if (zero === undefined) throw new NotInitializedError(this.name);
     return time > zero && (time - zero) % this.slideDuration === 0;
   }
 
   /** The memoized RDD for `time`: computed once per batch, kept for `rememberMs`. */
   getOrCompute(time: number): RDD<T> | undefined {
-    const cached = this.generated.get(time);
-    if (cached) return cached;
+    if (this.generated.has(time)) return this.generated.get(time);
     if (!this.isTimeValid(time)) return undefined;
-    const history = this.ssc.graph.historyFor(this, time);
+    const graph = this.ssc.graph;
+    const history = graph.historyFor(this, time);
     if (history.handled) return history.rdd as RDD<T> | undefined;
+    // An input stream's compute takes the data of the batch being run: never for an earlier one.
+    if (this.dependencies.length === 0 && graph.batchTime !== undefined && time < graph.batchTime) {
+      throw new ForgottenBatchError(this.name, time, this.rememberMs);
+    }
     const rdd = this.compute(time);
-    if (rdd) this.generated.set(time, rdd);
+    this.generated.set(time, rdd);
     return rdd;
   }
 
@@ -92,9 +100,21 @@ export abstract class DStream<T> {
     return true;
   }
 
-  /** The RDDs of this stream for the batch times in [from, to] (both aligned to the slide). */
+  /**
+   * The RDDs of this stream for its batch times in [fromTime, toTime] (ms; both rounded down to the
+   * stream's slide), leaving out times with no RDD, as Spark's `DStream.slice`. Past batches come
+   * from what the stream remembers (`ssc.remember(seconds)` keeps more); batches not run yet are
+   * computed now and kept, so the scheduler later runs the same ones. Window operators use it too.
+   * @example stream.slice(batchTime - 3000, batchTime).map((rdd) => rdd.count())
+   */
   slice(fromTime: number, toTime: number): RDD<T>[] {
-    const zero = this.ssc.graph.zeroTime ?? 0;
+    const zero = this.ssc.graph.zeroTime;
+    if (zero === undefined) throw new NotInitializedError(this.name);
+    if (!Number.isFinite(fromTime) || !Number.isFinite(toTime)) {
+      throw new TypeError(
+        `slice(fromTime, toTime) takes batch times in ms, got ${String(fromTime)} and ${String(toTime)}.`,
+      );
+    }
     const slide = this.slideDuration;
     const floor = (t: number) => t - ((((t - zero) % slide) + slide) % slide);
     const out: RDD<T>[] = [];

@@ -1,5 +1,6 @@
 import { DStream } from './dstream';
 import { RDD } from './rdd';
+import { MissingBatchError } from './errors';
 
 declare module './dstream' {
   interface DStream<T> {
@@ -30,11 +31,7 @@ export class UnionDStream<T> extends DStream<T> {
     if (!this.canStream(time)) return super.pushTo(time, emit);
     let any = false;
     for (const p of this.parents) {
-      if (!p.pushTo(time, emit)) {
-        throw new Error(
-          `union: stream ${p.name} has no batch at ${time} ms; every parent must produce each batch.`,
-        );
-      }
+      if (!p.pushTo(time, emit)) throw new MissingBatchError('union', p.name, time);
       any = true;
     }
     return any;
@@ -44,10 +41,7 @@ export class UnionDStream<T> extends DStream<T> {
     const parts: T[][] = [];
     for (const p of this.parents) {
       const rdd = p.getOrCompute(time);
-      if (!rdd)
-        throw new Error(
-          `union: stream ${p.name} has no batch at ${time} ms; every parent must produce each batch.`,
-        );
+      if (!rdd) throw new MissingBatchError('union', p.name, time);
       parts.push(...rdd.partitions);
     }
     return new RDD(parts);

@@ -42,6 +42,10 @@ export class DStreamGraph {
   started = false;
   stopped = false;
   historyProvider: HistoryProvider | undefined;
+  /** The batch being run (or last run): input streams never compute an earlier batch again. */
+  batchTime: number | undefined;
+  /** Minimum time (ms) every stream keeps its batches (`ssc.remember`). */
+  rememberMs = 0;
   /** Streams whose past batches are read (windows' parents, stateful streams themselves). */
   readonly historyStreams = new Set<DStream<unknown>>();
 
@@ -97,7 +101,7 @@ export class DStreamGraph {
     for (const o of this.outputs) consumers.set(o.stream, (consumers.get(o.stream) ?? 0) + 1);
     for (const s of this.streams) s.shared = (consumers.get(s) ?? 0) > 1 || this.historyStreams.has(s);
     // Remember durations, from outputs towards inputs (streams are created after their parents).
-    for (const s of this.streams) s.rememberMs = Math.max(s.rememberMs, s.slideDuration);
+    for (const s of this.streams) s.rememberMs = Math.max(s.rememberMs, s.slideDuration, this.rememberMs);
     for (let i = this.streams.length - 1; i >= 0; i--) {
       const s = this.streams[i];
       for (const d of s.dependencies) {
@@ -106,16 +110,30 @@ export class DStreamGraph {
     }
   }
 
-  /** Runs every output for batch `time`, in registration order, then forgets old batches. */
+  /**
+   * Runs every output for batch `time`, in registration order, then forgets old batches. A failing
+   * output does not keep the others of the batch from running (Spark runs each output as its own
+   * job); the first error is thrown once they have all run.
+   */
   async runBatch(time: number): Promise<void> {
+    this.batchTime = time;
+    const errors: unknown[] = [];
+    const attempt = async (job: () => unknown): Promise<void> => {
+      try {
+        await job();
+      } catch (e) {
+        errors.push(e);
+      }
+    };
     // Input streams take their batch at every batch time, whether or not an output reads it now
     // (a window with a slide reads it later): batch contents depend on time only, as Spark's.
-    for (const s of this.streams) if (s.dependencies.length === 0) s.getOrCompute(time);
+    for (const s of this.streams) if (s.dependencies.length === 0) await attempt(() => s.getOrCompute(time));
     for (const o of this.outputs) {
-      if (o.stream.isTimeValid(time)) await o.generateJob(time);
+      if (o.stream.isTimeValid(time)) await attempt(() => o.generateJob(time));
     }
     // Streams read at past times are computed at every valid time (the serverless engine persists them).
-    for (const s of this.historyStreams) if (s.isTimeValid(time)) s.getOrCompute(time);
+    for (const s of this.historyStreams) if (s.isTimeValid(time)) await attempt(() => s.getOrCompute(time));
     for (const s of this.streams) s.clearOldBatches(time);
+    if (errors.length > 0) throw errors[0];
   }
 }

@@ -4,7 +4,9 @@
  *
  * Conventions of the ports (test/spark): pairs are `[k, v]` arrays, Spark's `(a, Seq(1, 2))` is
  * `['a', [1, 2]]`, `None` is `undefined` and `Some(x)` is `x`. Spark's `TestInputStream` yields an
- * empty batch once its input is exhausted; `queueStream` without a default batch does the same.
+ * empty batch once its input is exhausted; `queueStream` without a default batch does the same. A
+ * `null` input batch (Spark's test input returns `None`: no RDD at that time) is a `null` entry of
+ * `queueStream`.
  */
 import { StreamingContext } from '../../lib';
 import type { DStream } from '../../lib';
@@ -48,14 +50,17 @@ export async function runStreams<R>(
   return result;
 }
 
+/** Input batches; `null` for a batch with no RDD (Spark's test input returning `None`). */
+export type Input<T> = (T[] | null)[];
+
 /** Copies input batches, so an input source that consumes its queue never touches test data. */
-function copyBatches<T>(input: T[][]): T[][] {
-  return input.map((b) => b.slice());
+function copyBatches<T>(input: Input<T>): Input<T> {
+  return input.map((b) => (b ? b.slice() : null));
 }
 
 /** Runs a unary operation over `input` for `numBatches` batches and returns its collected output. */
 export async function runOperation<T, U>(
-  input: T[][],
+  input: Input<T>,
   operation: (s: DStream<T>) => DStream<U>,
   numBatches: number,
   batchInterval = 1,
@@ -70,8 +75,8 @@ export async function runOperation<T, U>(
 
 /** Runs a binary operation over two inputs for `numBatches` batches and returns its collected output. */
 export async function runBinaryOperation<T, V, U>(
-  input1: T[][],
-  input2: V[][],
+  input1: Input<T>,
+  input2: Input<V>,
   operation: (s1: DStream<T>, s2: DStream<V>) => DStream<U>,
   numBatches: number,
   batchInterval = 1,
@@ -129,7 +134,7 @@ export function verifyOutput<U>(output: U[][], expected: U[][], useSet = false):
  * checks the output batches against `expected`.
  */
 export async function testOperation<T, U>(
-  input: T[][],
+  input: Input<T>,
   operation: (s: DStream<T>) => DStream<U>,
   expected: U[][],
   options: OperationOptions = {},
@@ -141,8 +146,8 @@ export async function testOperation<T, U>(
 
 /** Spark's testOperation with two inputs (join, cogroup, union, transformWith). */
 export async function testBinaryOperation<T, V, U>(
-  input1: T[][],
-  input2: V[][],
+  input1: Input<T>,
+  input2: Input<V>,
   operation: (s1: DStream<T>, s2: DStream<V>) => DStream<U>,
   expected: U[][],
   options: OperationOptions = {},

@@ -10,28 +10,32 @@
  *   partition per batch unless `repartition(n)` is called, so the expected outputs are those of one
  *   partition ([[1, 2, 3, 4]] instead of [[1, 2], [3, 4]]; [10] instead of [3, 7]).
  * - repartition (fewer partitions): Spark's input has 5 partitions; ours is repartitioned to 5 first.
- * - updateStateByKey - object lifecycle: Spark's `null` input batches (no RDD) become empty batches;
- *   Spark's StateDStream applies the update function with no values to every key in both cases.
  * - Spark's useSet compares sets; we compare multisets (stricter, same expected data).
+ * - Spark's test input returns `None` (no RDD) for a `null` batch; ours is a `null` entry of
+ *   queueStream, which does the same. Spark's `intercept[SparkException]` is a rejected run with our
+ *   MissingBatchError.
+ * - "updateStateByKey - testing time stamps as input" and "- with initial value RDD": Spark's
+ *   positional (updateFunc, partitioner, rememberPartitioner, initialRDD) is our options form
+ *   `{ updateFunc | iteratorFunc, initialState }`; partitioners do not exist here.
+ * - "slice": Spark's TestInputStream computes any batch from its time; our queueStream computes
+ *   them in order, which the test's slices do (no batch has run: the manual clock never advances).
  *
  * Skipped, and why:
- * - "union with input stream return None", "transform with input stream return None",
- *   "transformWith with input stream return None", "StreamingContext.transform with input stream
- *   return None": they need an input stream that produces no RDD for a batch; our queueStream always
- *   produces one (empty once the queue is drained), and no public source can return None.
- * - "StreamingContext.transform": our public API has no StreamingContext.transform (CONTRACTS.md).
- * - "updateStateByKey - testing time stamps as input": needs the update function variant that
- *   receives the batch time and key; ours is `fn(newValues, state)` only.
- * - "updateStateByKey - with initial value RDD": exercises Spark's iterator-form update function
- *   with `rememberPartitioner`, which our API does not have; its data is the same as
- *   "updateStateByKey - simple with initial value RDD", which is ported.
- * - "slice", "slice - has not been initialized": DStream.slice is not part of our public API.
  * - "rdd cleanup - map and window", "rdd cleanup - updateStateByKey", "rdd cleanup - input blocks
  *   and persisted RDDs": remember durations, RDD unpersisting, block manager and checkpointing are
  *   Spark cluster internals; not observable through our API.
  */
-import { range, pyRange, runOperation, sorted, testBinaryOperation, testOperation } from '../helpers/spark';
-import type { DStream } from '../../lib';
+import {
+  range,
+  pyRange,
+  runBinaryOperation,
+  runOperation,
+  sorted,
+  testBinaryOperation,
+  testOperation,
+} from '../helpers/spark';
+import { MissingBatchError, NotInitializedError, StreamingContext } from '../../lib';
+import type { DStream, RDD } from '../../lib';
 
 type KV<K, V> = [K, V];
 
@@ -263,6 +267,14 @@ describe('BasicOperationsSuite', () => {
     await testOperation(input, (s: DStream<number>) => s.union(s.map((x) => x + 4)), output);
   });
 
+  // Spark: test("union with input stream return None")
+  test('union with input stream return None', async () => {
+    const input = [range(1, 4), range(101, 104), range(201, 204), null];
+    const run = runOperation(input, (s: DStream<number>) => s.union(s.map((x) => x + 4)), input.length);
+    await expect(run).rejects.toThrow(MissingBatchError);
+    await expect(run).rejects.toThrow(/union: stream .* has no batch at 4000 ms/);
+  });
+
   // Spark: test("StreamingContext.union")
   test('StreamingContext.union', async () => {
     const input = [range(1, 4), range(101, 104), range(201, 204)];
@@ -296,6 +308,18 @@ describe('BasicOperationsSuite', () => {
     ).rejects.toThrow(/null/);
   });
 
+  // Spark: test("transform with input stream return None")
+  test('transform with input stream return None', async () => {
+    const input = [range(1, 4), range(5, 8), null];
+    const run = runOperation(
+      input,
+      (r: DStream<number>) => r.transform((rdd) => rdd.map((x) => String(x))),
+      input.length,
+    );
+    await expect(run).rejects.toThrow(MissingBatchError);
+    await expect(run).rejects.toThrow(/transform: stream .* has no batch at 3000 ms/);
+  });
+
   // Spark: test("transformWith")
   test('transformWith', async () => {
     const inputData1 = [['a', 'b'], ['a', ''], [''], []];
@@ -320,6 +344,48 @@ describe('BasicOperationsSuite', () => {
       outputData,
       { useSet: true },
     );
+  });
+
+  // Spark: test("transformWith with input stream return None")
+  test('transformWith with input stream return None', async () => {
+    const inputData1 = [['a', 'b'], ['a', ''], [''], null];
+    const inputData2 = [['a', 'b'], ['b', ''], [], null];
+    const run = runBinaryOperation(
+      inputData1,
+      inputData2,
+      (s1: DStream<string>, s2: DStream<string>) => s1.transformWith(s2, (rdd1, rdd2) => rdd1.union(rdd2)),
+      inputData1.length,
+    );
+    await expect(run).rejects.toThrow(MissingBatchError);
+  });
+
+  // Spark: test("StreamingContext.transform"): a transform over 3 DStreams, the union of their RDDs.
+  test('StreamingContext.transform', async () => {
+    const input = [range(1, 4), range(101, 104), range(201, 204)];
+    const output = [range(1, 12), range(101, 112), range(201, 212)];
+    await testOperation(
+      input,
+      (s: DStream<number>) =>
+        s.ssc.transform(
+          [s, s.map((x) => x + 4), s.map((x) => x + 8)],
+          (rdds: RDD<number>[]) => rdds.reduce((a, b) => a.union(b)), // union of RDDs
+        ),
+      output,
+    );
+  });
+
+  // Spark: test("StreamingContext.transform with input stream return None")
+  test('StreamingContext.transform with input stream return None', async () => {
+    const input = [range(1, 4), range(101, 104), range(201, 204), null];
+    const run = runOperation(
+      input,
+      (s: DStream<number>) =>
+        s.ssc.transform([s, s.map((x) => x + 4), s.map((x) => x + 8)], (rdds: RDD<number>[]) =>
+          rdds.reduce((a, b) => a.union(b)),
+        ),
+      input.length,
+    );
+    await expect(run).rejects.toThrow(MissingBatchError);
   });
 
   // Spark: test("cogroup")
@@ -528,8 +594,115 @@ describe('BasicOperationsSuite', () => {
     );
   });
 
-  // Spark: test("updateStateByKey - object lifecycle"). Spark's null batches (no RDD) are empty
-  // batches here. The state is a mutable object, updated in place as in Spark.
+  // Spark: test("updateStateByKey - testing time stamps as input")
+  test('updateStateByKey - testing time stamps as input', async () => {
+    const initial: KV<string, number>[] = [
+      ['a', 0],
+      ['c', 0],
+    ];
+    // a -> 1000, 3000, 6000, 10000, 15000, 15000
+    // b -> 0, 2000, 5000, 9000, 9000, 9000
+    // c -> 1000, 1000, 3000, 3000, 3000, 3000
+    const outputData: KV<string, number>[][] = [
+      [
+        ['a', 1000],
+        ['c', 0],
+      ], // t = 1000
+      [
+        ['a', 3000],
+        ['b', 2000],
+        ['c', 0],
+      ], // t = 2000
+      [
+        ['a', 6000],
+        ['b', 5000],
+        ['c', 3000],
+      ], // t = 3000
+      [
+        ['a', 10000],
+        ['b', 9000],
+        ['c', 3000],
+      ], // t = 4000
+      [
+        ['a', 15000],
+        ['b', 9000],
+        ['c', 3000],
+      ], // t = 5000
+      [
+        ['a', 15000],
+        ['b', 9000],
+        ['c', 3000],
+      ], // t = 6000
+    ];
+    await testOperation(
+      stateInput,
+      (s: DStream<string>) =>
+        s.map(pair).updateStateByKey({
+          // Update only if we receive values for this key during the batch.
+          updateFunc: (time, _key, values, state: number | undefined) =>
+            values.length > 0 ? time + (state ?? 0) : (state ?? 0),
+          initialState: initial,
+        }),
+      outputData,
+      { useSet: true },
+    );
+  });
+
+  // Spark: test("updateStateByKey - with initial value RDD"): the iterator form of the update function.
+  test('updateStateByKey - with initial value RDD', async () => {
+    const initial: KV<string, number>[] = [
+      ['a', 1],
+      ['c', 2],
+    ];
+    function* newUpdateFunc(
+      entries: Iterable<[string, number[], number | undefined]>,
+    ): Generator<KV<string, number>> {
+      for (const [k, vs, s] of entries) {
+        const next = runningSum(vs, s);
+        if (next !== undefined) yield [k, next];
+      }
+    }
+    await testOperation(
+      stateInput,
+      (s: DStream<string>) =>
+        s.map(pair).updateStateByKey({ iteratorFunc: newUpdateFunc, initialState: initial }),
+      [
+        [
+          ['a', 2],
+          ['c', 2],
+        ],
+        [
+          ['a', 3],
+          ['b', 1],
+          ['c', 2],
+        ],
+        [
+          ['a', 4],
+          ['b', 2],
+          ['c', 3],
+        ],
+        [
+          ['a', 5],
+          ['b', 3],
+          ['c', 3],
+        ],
+        [
+          ['a', 6],
+          ['b', 3],
+          ['c', 3],
+        ],
+        [
+          ['a', 6],
+          ['b', 3],
+          ['c', 3],
+        ],
+      ],
+      { useSet: true },
+    );
+  });
+
+  // Spark: test("updateStateByKey - object lifecycle"): `null` batches have no RDD; the state of
+  // every key is updated with no values. The state is a mutable object, updated in place as in Spark.
   test('updateStateByKey - object lifecycle', async () => {
     class StateObject {
       counter = 0;
@@ -548,7 +721,7 @@ describe('BasicOperationsSuite', () => {
       return stateObj.expireCounter === 2 ? undefined : stateObj;
     };
     await testOperation(
-      [['a', 'b'], [], ['a', 'c', 'a'], ['c'], [], []],
+      [['a', 'b'], null, ['a', 'c', 'a'], ['c'], null, null],
       (s: DStream<string>) =>
         s
           .map(pair)
@@ -576,6 +749,64 @@ describe('BasicOperationsSuite', () => {
       ],
       { useSet: true },
     );
+  });
+
+  // Spark: test("slice"). No batch runs (manual clock); slices compute the input's batches on demand.
+  test('slice', async () => {
+    const ssc = new StreamingContext({ batchInterval: 1, clock: 'manual' });
+    const stream = ssc.queueStream([[1], [2], [3], [4]]);
+    stream.foreachRDD(() => undefined); // Dummy output stream
+    ssc.start();
+    const getInputFromSlice = (fromMillis: number, toMillis: number): Set<number> =>
+      new Set(stream.slice(fromMillis, toMillis).flatMap((rdd) => rdd.collect()));
+    expect(getInputFromSlice(0, 1000)).toEqual(new Set([1]));
+    expect(getInputFromSlice(0, 2000)).toEqual(new Set([1, 2]));
+    expect(getInputFromSlice(1000, 2000)).toEqual(new Set([1, 2]));
+    expect(getInputFromSlice(2000, 4000)).toEqual(new Set([2, 3, 4]));
+    await ssc.stop();
+  });
+
+  // Spark: test("slice - has not been initialized")
+  test('slice - has not been initialized', () => {
+    const ssc = new StreamingContext({ batchInterval: 1, clock: 'manual' });
+    const stream = ssc.queueStream([[1], [2], [3], [4]]);
+    expect(() => stream.slice(0, 1000)).toThrow(NotInitializedError);
+    expect(() => stream.slice(0, 1000)).toThrow(/has not been initialized/);
+  });
+});
+
+describe("Batches with no RDD (Spark's None) through other operators", () => {
+  // Spark's cogroup and joins are transformWith of the two streams: a missing side fails the batch.
+  test('join and cogroup fail a batch in which either side has no RDD', async () => {
+    const run = runBinaryOperation(
+      [['a'], ['b']],
+      [['a'], null],
+      (s1: DStream<string>, s2: DStream<string>) => s1.map(pair).join(s2.map(pair)),
+      2,
+    );
+    await expect(run).rejects.toThrow(/cogroup: stream .* has no batch at 2000 ms/);
+  });
+
+  // Spark's WindowedDStream unions the RDDs its parent has in the window (slice leaves out None).
+  test('a window leaves out the batches with no RDD', async () => {
+    await testOperation([[1], null, [3], null], (s: DStream<number>) => s.window(2, 1), [[1], [1], [3], [3]]);
+  });
+
+  // Spark's StateDStream: no previous state and no parent RDD give no state RDD; the initial state
+  // comes in with the first parent RDD.
+  test('updateStateByKey: the initial state starts with the first batch that has an RDD', async () => {
+    const { batches, times } = await runOperation(
+      [null, ['a']],
+      (s: DStream<string>) => s.map(pair).updateStateByKey(runningSum, { initialState: [['c', 2]] }),
+      2,
+    );
+    expect(times).toEqual([2000]);
+    expect(batches).toEqual([
+      [
+        ['c', 2],
+        ['a', 1],
+      ],
+    ]);
   });
 });
 

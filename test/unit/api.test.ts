@@ -24,6 +24,64 @@ describe('API contracts and errors', () => {
     expect(joined).toBeInstanceOf(DStream);
   });
 
+  test('updateStateByKey options forms and ssc.transform: types flow, misuse does not compile', () => {
+    const ssc = manual();
+    const words: DStream<string> = ssc.queueStream([['a']]);
+    const pairs = words.map((w) => [w, 1] as [string, number]);
+    const lastSeen: DStream<[string, number]> = pairs.updateStateByKey({
+      updateFunc: (time, _key, values, state: number | undefined) => (values.length ? time : state),
+    });
+    const totals: DStream<[string, number]> = pairs.updateStateByKey({
+      iteratorFunc: (entries: Iterable<[string, number[], number | undefined]>) =>
+        Array.from(entries, ([k, vs, s]): [string, number] => [k, vs.length + (s ?? 0)]),
+      initialState: [['a', 1]],
+    });
+    // @ts-expect-error the options form needs a pair stream too
+    const notPairs = () => words.updateStateByKey({ updateFunc: () => 1 });
+    // @ts-expect-error values are numbers: the update function cannot take strings
+    const badValues = () => pairs.updateStateByKey({ updateFunc: (_t, _k, vs: string[]) => vs.length });
+    const mixed: DStream<string> = ssc.transform([words, pairs], ([w, p], time) =>
+      w.union(p.map(([k, n]) => `${k}${n}${time}`)),
+    );
+    // @ts-expect-error the second RDD holds pairs, not strings
+    const badRdds = () => ssc.transform([words, pairs], ([w, p]) => w.union(p));
+    expect([lastSeen, totals, mixed].every((s) => s instanceof DStream)).toBe(true);
+    expect([notPairs, badValues, badRdds].every((f) => typeof f === 'function')).toBe(true);
+  });
+
+  test('updateStateByKey and ssc.transform name what is wrong with their arguments', () => {
+    const ssc = manual();
+    const pairs = ssc.queueStream([[['a', 1] as [string, number]]]);
+    const spec = (x: unknown) => () => pairs.updateStateByKey(x as never);
+    expect(spec({})).toThrow(/exactly one of updateFunc and iteratorFunc, got neither/);
+    expect(spec({ updateFunc: () => 1, iteratorFunc: () => [] })).toThrow(/got both/);
+    expect(spec({ updateFunc: 3 })).toThrow(/updateStateByKey\(\) needs a updateFunc/);
+    expect(spec(undefined)).toThrow(/updateStateByKey\(\) needs a update function/);
+    const untyped = pairs.updateStateByKey as unknown as (spec: unknown, options: unknown) => unknown;
+    expect(() => untyped.call(pairs, { updateFunc: () => 1 }, {})).toThrow(/in the same object/);
+    expect(() => ssc.transform([], () => RDD.empty())).toThrow(/at least one DStream/);
+    expect(() => ssc.transform([pairs, 'x' as never], () => RDD.empty())).toThrow(/must be a DStream/);
+    expect(() => ssc.transform([pairs, manual().queueStream([[1]])], () => RDD.empty())).toThrow(
+      /belong to this StreamingContext/,
+    );
+    expect(() => ssc.transform([pairs, pairs.window(2, 2)], () => RDD.empty())).toThrow(
+      /same slide duration/,
+    );
+    expect(() => ssc.transform([pairs], 'f' as never)).toThrow(/transform\(\) needs a function/);
+  });
+
+  test('an iterator update function must return pairs: the batch fails with a clear error', async () => {
+    const ssc = manual();
+    ssc
+      .queueStream([[['a', 1] as [string, number]]])
+      .updateStateByKey({ iteratorFunc: () => 42 as never })
+      .collect();
+    ssc.start();
+    await expect(ssc.runBatches(1)).rejects.toThrow(
+      /returned number, not an iterable of \[key, state\] pairs/,
+    );
+  });
+
   test('window and slide must be multiples of the batch interval, with an error naming both', () => {
     const ssc = new StreamingContext({ batchInterval: 2, clock: 'manual' });
     const s = ssc.queueStream<number>([]);
