@@ -21,4 +21,5 @@ export {
   PollerConfigError,
   PollerError,
   PollerTimeoutError,
+  UiServerError,
 } from './errors';
