@@ -244,23 +244,19 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
 }
 
 /**
- * The status line of a closed batch (stderr of `dstream run`): its records and delays, and the run's
- * counts of late, undecodable and failed records when there are any.
+ * The status line of a closed batch (stderr of `dstream run`): its records and delays, then the run's
+ * counts of late, undecodable and failing records so far, when there are any.
  * @example
  * formatStatusLine(info, totals)
- * // '[dstream] batch 2026-01-05 14:03:07 closed: 12 records, 340 in so far; scheduling delay 501 ms, processing 23 ms, total delay 524 ms'
+ * // '[dstream] batch 2026-01-05 14:03:07 closed: 12 records, 340 in so far, scheduling delay 501 ms, processing 23 ms, total delay 524 ms'
  */
 export function formatStatusLine(info: BatchCompletedInfo, totals: UiTotals): string {
-  const extra = [
-    totals.late ? `${totals.late} late` : '',
-    totals.decodeErrors ? `${totals.decodeErrors} undecodable` : '',
-    totals.userFunctionErrors ? `${totals.userFunctionErrors} user-function errors` : '',
-  ].filter(Boolean);
   return (
-    `[dstream] batch ${formatBatchTime(info.batchTime)} closed: ${info.records} records` +
-    (info.late ? ` (${info.late} late)` : '') +
-    `, ${totals.recordsIn} in so far; scheduling delay ${info.schedulingDelayMs} ms, ` +
+    `[dstream] batch ${formatBatchTime(info.batchTime)} closed: ${info.records} records, ` +
+    `${totals.recordsIn} in so far, scheduling delay ${info.schedulingDelayMs} ms, ` +
     `processing ${info.processingTimeMs} ms, total delay ${info.totalDelayMs} ms` +
-    (extra.length ? `; so far ${extra.join(', ')}` : '')
+    (totals.late ? `, ${totals.late} late` : '') +
+    (totals.decodeErrors ? `, ${totals.decodeErrors} undecodable` : '') +
+    (totals.userFunctionErrors ? `, ${totals.userFunctionErrors} user-function errors` : '')
   );
 }

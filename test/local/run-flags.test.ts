@@ -63,18 +63,21 @@ describe('the status line of a closed batch (from the engine listener)', () => {
 
   test('records and the three delays', () => {
     expect(formatStatusLine(info, totals)).toBe(
-      '[dstream] batch 2026-01-05 14:03:07 closed: 12 records, 340 in so far; ' +
+      '[dstream] batch 2026-01-05 14:03:07 closed: 12 records, 340 in so far, ' +
         'scheduling delay 501 ms, processing 23 ms, total delay 524 ms',
     );
   });
 
-  test('late, undecodable and failing records when there are any', () => {
+  test("the run's late, undecodable and failing records so far, when there are any", () => {
     expect(
       formatStatusLine({ ...info, late: 2 }, { ...totals, late: 5, decodeErrors: 1, userFunctionErrors: 3 }),
     ).toBe(
-      '[dstream] batch 2026-01-05 14:03:07 closed: 12 records (2 late), 340 in so far; ' +
-        'scheduling delay 501 ms, processing 23 ms, total delay 524 ms; ' +
-        'so far 5 late, 1 undecodable, 3 user-function errors',
+      '[dstream] batch 2026-01-05 14:03:07 closed: 12 records, 340 in so far, ' +
+        'scheduling delay 501 ms, processing 23 ms, total delay 524 ms, ' +
+        '5 late, 1 undecodable, 3 user-function errors',
+    );
+    expect(formatStatusLine(info, { ...totals, decodeErrors: 2 })).toMatch(
+      /total delay 524 ms, 2 undecodable$/,
     );
   });
 });
