@@ -236,9 +236,10 @@ export class StreamingMonitor implements EngineListener {
     return this.options.pipeline;
   }
 
-  /** The batch at `batchTime`, if retained. */
+  /** The batch at `batchTime`, if retained (a copy). */
   batch(batchTime: number): BatchRow | undefined {
-    return this.rows.get(batchTime);
+    const row = this.rows.get(batchTime);
+    return row && copyRow(row);
   }
 
   /** The run's counters. */

@@ -260,7 +260,8 @@ function pageShell(monitor: StreamingMonitor): string {
 <li><a href="/batches" data-page="batches">Batches</a></li>
 <li><a href="/shards" data-page="shards">Shards and state</a></li>
 </ul></nav>
-<span class="conn" id="conn" role="status" aria-live="polite">connecting…</span>
+<span class="conn" id="conn">connecting…</span>
+<span class="visually-hidden" id="conn-status" role="status"></span>
 </header>
 <main id="main" tabindex="-1"><noscript>The Streaming UI needs JavaScript.</noscript></main>
 </body>

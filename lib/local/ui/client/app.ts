@@ -68,11 +68,18 @@ store.onChange(() => {
   }, 200);
 });
 
+/** Tells assistive technology about the connection only when it changes (not at every update). */
+function announce(text: string): void {
+  const status = document.getElementById('conn-status')!;
+  if (status.textContent !== text) status.textContent = text;
+}
+
 function connect(): void {
   const conn = document.getElementById('conn')!;
   const events = new EventSource('/events');
   events.addEventListener('snapshot', (e) => {
     conn.className = 'conn live';
+    announce('Live updates connected.');
     store.applySnapshot(JSON.parse((e as MessageEvent<string>).data) as UiSnapshot);
     document.title = `${page?.title ?? 'Streaming'} · ${store.pipeline} · dstream`;
   });
@@ -85,6 +92,7 @@ function connect(): void {
       events.readyState === EventSource.CLOSED
         ? 'disconnected (reload to retry)'
         : 'reconnecting… (is the run still going?)';
+    announce(`Live updates ${conn.textContent}.`);
   });
 }
 
