@@ -2,7 +2,7 @@
  * `dstream run <pipeline>`: the whole serverless pipeline on this machine. Embedded kinesalite,
  * dynalite and s3rver (or --endpoint, e.g. LocalStack), the local event-source poller invoking the
  * pipeline's Lambda handler, the scheduled closer; pprint output on stdout, one status line per
- * closed batch on stderr. With `--input -` it also sends stdin's lines to the stream: typed lines on
+ * closed batch on stderr, the Streaming UI on http://localhost:4040/ (or the next free port). With `--input -` it also sends stdin's lines to the stream: typed lines on
  * a terminal (until Ctrl-C); piped input is read to the end, its last batch closed, and it exits 0.
  *
  * @example
@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import { startLocalRun } from '../../lib/local/runner';
 import { kinesisClient } from '../../lib/local/clients';
 import { produce } from '../../lib/local/producer';
+import { DEFAULT_UI_PORT } from '../../lib/local/ui/server';
 import { loadPipeline } from './pipelines';
 import { CliError, positiveNumber } from './common';
 
@@ -27,6 +28,9 @@ export interface RunFlags {
   batchSize: number;
   batchingWindow: number;
   lateness?: number;
+  /** False with --no-ui. */
+  ui: boolean;
+  uiPort: number;
 }
 
 /** Registers `dstream run` on the program. */
@@ -59,12 +63,26 @@ export function registerRunCommand(program: Command): Command {
       "seconds an idle shard holds a batch (default: the pipeline's allowedLateness); smaller prints sooner, records read later are late",
       (v) => nonNegative(v),
     )
+    .option(
+      '--ui-port <n>',
+      'port of the Streaming UI (the next free one if taken; 0: any free port)',
+      (v) => port(v),
+      DEFAULT_UI_PORT,
+    )
+    .option('--no-ui', 'do not serve the Streaming UI')
     .action((pipeline: string, flags: RunFlags) => runPipeline(pipeline, flags));
 }
 
 function nonNegative(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new CliError(`expected a number of seconds >= 0, got '${v}'.`);
+  return n;
+}
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535)
+    throw new CliError(`--ui-port: expected a port from 0 to 65535, got '${v}'.`);
   return n;
 }
 
@@ -85,12 +103,18 @@ export async function runPipeline(name: string, flags: RunFlags): Promise<void> 
     batchSize: flags.batchSize,
     maximumBatchingWindowInSeconds: flags.batchingWindow,
     allowedLateness: flags.lateness,
+    ui: flags.ui ? { port: flags.uiPort } : false,
   });
   const e = run.endpoints;
   const interactive = flags.input === '-' && process.stdin.isTTY;
   process.stderr.write(
     `[dstream] ${pipeline.name}: stream ${e.stream} (${flags.shards} shards), table ${e.table}, bucket ${e.bucket}\n` +
       `[dstream] kinesis ${e.kinesis ?? 'AWS'}  dynamodb ${e.dynamodb ?? 'AWS'}  s3 ${e.s3 ?? 'AWS'}\n` +
+      (run.ui
+        ? `[dstream] Streaming UI: ${run.ui.url}` +
+          (run.ui.port !== flags.uiPort && flags.uiPort !== 0 ? ` (port ${flags.uiPort} was taken)` : '') +
+          '\n'
+        : '') +
       (flags.input
         ? interactive
           ? '[dstream] type lines; counts print every batch. Ctrl-C stops.\n'

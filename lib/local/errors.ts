@@ -66,3 +66,8 @@ export class PollerError extends Error {
 export class PollerTimeoutError extends Error {
   override readonly name = 'PollerTimeoutError';
 }
+
+/** The Streaming UI could not start: every port tried was taken, or the client could not be built. */
+export class UiServerError extends Error {
+  override readonly name = 'UiServerError';
+}

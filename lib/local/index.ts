@@ -21,4 +21,14 @@ export {
   PollerConfigError,
   PollerError,
   PollerTimeoutError,
+  UiServerError,
 } from './errors';
+export { startLocalRun, localNames, formatStatusLine } from './runner';
+export type { LocalRun, LocalRunOptions, LocalUiOptions, LocalEndpoints } from './runner';
+export { StreamingMonitor } from './ui/monitor';
+export type { StreamingMonitorOptions, MonitorChange, ShardReadInfo } from './ui/monitor';
+export { startUiServer, listenWithFallback, DEFAULT_UI_PORT } from './ui/server';
+export type { UiServer, UiServerOptions } from './ui/server';
+export { pollInspections } from './ui/inspection-poller';
+export type { InspectionPoller, InspectionPollerOptions, InspectionSource } from './ui/inspection-poller';
+export type * from './ui/types';

@@ -19,6 +19,12 @@ import {
   type EmulatedService,
 } from './emulators';
 import { KinesisPoller } from './poller';
+import type { BatchCompletedInfo } from '../engine/listener';
+import { shardIdOf } from '../sources/kinesis-event';
+import { StreamingMonitor } from './ui/monitor';
+import { pollInspections, type InspectionPoller } from './ui/inspection-poller';
+import { startUiServer, type UiServer } from './ui/server';
+import type { UiTotals } from './ui/types';
 
 /** Options of startLocalRun. */
 export interface LocalRunOptions {
@@ -45,6 +51,16 @@ export interface LocalRunOptions {
   status?: (line: string) => void;
   /** Where the endpoints file for `dstream inspect` goes. @default .dstream/ in the current directory */
   stateDir?: string;
+  /** Serve the Streaming UI (`run.ui.url`). @default false: no UI (`dstream run` turns it on) */
+  ui?: LocalUiOptions | false;
+}
+
+/** Options of the Streaming UI of a local run. */
+export interface LocalUiOptions {
+  /** The first port tried; the next free one is used when it is taken; 0 for any. @default 4040 */
+  port?: number;
+  /** How often the UI reads shard positions and state sizes from the store, ms. @default 2000 */
+  inspectIntervalMs?: number;
 }
 
 /** Resource names of a pipeline, locally and in the CDK stack's defaults. */
@@ -72,6 +88,10 @@ export interface LocalRun {
   readonly s3: S3Client;
   readonly engine: ServerlessEngine;
   readonly metrics: InMemoryEngineMetrics;
+  /** The engine's events gathered: what the status line and the UI show. */
+  readonly monitor: StreamingMonitor;
+  /** The Streaming UI, when asked for. */
+  readonly ui: UiServer | undefined;
   readonly poller: KinesisPoller;
   /** Waits until every record sent so far is processed and its batch is closed. */
   drain(timeoutMs?: number): Promise<void>;
@@ -111,10 +131,14 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
   const status = options.status ?? ((line: string) => process.stderr.write(line + '\n'));
   let stopped = false;
   let poller: KinesisPoller | undefined;
+  let ui: UiServer | undefined;
+  let inspections: InspectionPoller | undefined;
   const endpointsFile = join(options.stateDir ?? '.dstream', `${pipeline.name}.json`);
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    await ui?.close();
+    await inspections?.stop();
     await poller?.stop().catch(() => undefined);
     kinesis.destroy();
     dynamo.destroy();
@@ -138,31 +162,36 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       }));
     };
     const metrics = new InMemoryEngineMetrics();
+    // One listener, on the map-phase engine and the closer's: the status line and the UI read it.
+    const monitor = new StreamingMonitor({
+      pipeline: pipeline.name,
+      batchInterval: pipeline.batchInterval,
+      metrics,
+    });
+    monitor.subscribe((c) => c.kind === 'completed' && status(formatStatusLine(c.info, monitor.totals())));
     const handlerOptions = {
       store: new DynamoDbStateStore({ client: dynamo, tableName: names.table }),
       s3,
       metrics,
       listShards,
       allowedLateness: options.allowedLateness,
+      listeners: [monitor],
     };
     const engine = engineFor(pipeline, handlerOptions);
     const handler = kinesisHandler(pipeline, { ...handlerOptions, closeAfterMap: false });
-    let lag = 0;
     const close = async () => {
-      const closed = await engine.closeReady();
-      for (const t of closed) {
-        status(
-          `[dstream] batch ${formatBatchTime(t)} closed: ${metrics.totals.RecordsIn ?? 0} records in so far, ` +
-            `lag ${lag} ms, batch latency ${Date.now() - t} ms` +
-            (metrics.totals.LateRecords ? `, ${metrics.totals.LateRecords} late` : '') +
-            (metrics.totals.DecodeErrors ? `, ${metrics.totals.DecodeErrors} undecodable` : ''),
-        );
-      }
+      await engine.closeReady();
     };
     poller = new KinesisPoller({
       client: kinesis,
       streamName: names.stream,
       handler: async (event) => {
+        const records = event.Records ?? [];
+        const last = records[records.length - 1];
+        if (last) {
+          const lastArrivalMs = Math.round(last.kinesis.approximateArrivalTimestamp * 1000);
+          monitor.onShardRead(shardIdOf(last), { lastArrivalMs, at: Date.now() });
+        }
         const res = await handler(event);
         await close();
         return res;
@@ -172,10 +201,16 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       tick: close,
       tickIntervalMs: Math.max(200, Math.round(pipeline.batchInterval * 1000)),
       pollIntervalMs: 100,
-      onBatch: (b) => (lag = b.millisBehindLatest),
       onError: (e) => status(`[dstream] ${e.message}`),
     });
     await poller.start();
+    if (options.ui) {
+      inspections = pollInspections(engine, monitor, {
+        intervalMs: options.ui.inspectIntervalMs,
+        onError: (e) => status(`[dstream] the UI could not read the store: ${e.message}`),
+      });
+      ui = await startUiServer({ monitor, port: options.ui.port });
+    }
     mkdirSync(join(endpointsFile, '..'), { recursive: true });
     writeFileSync(endpointsFile, JSON.stringify(endpoints, null, 2) + '\n');
     const p = poller;
@@ -186,6 +221,8 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       s3,
       engine,
       metrics,
+      monitor,
+      ui,
       poller: p,
       async drain(timeoutMs = 60_000) {
         const deadline = Date.now() + timeoutMs;
@@ -209,4 +246,22 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     await stop();
     throw e;
   }
+}
+
+/**
+ * The status line of a closed batch (stderr of `dstream run`): its records and delays, then the run's
+ * counts of late, undecodable and failing records so far, when there are any.
+ * @example
+ * formatStatusLine(info, totals)
+ * // '[dstream] batch 2026-01-05 14:03:07 closed: 12 records, 340 in so far, scheduling delay 501 ms, processing 23 ms, total delay 524 ms'
+ */
+export function formatStatusLine(info: BatchCompletedInfo, totals: UiTotals): string {
+  return (
+    `[dstream] batch ${formatBatchTime(info.batchTime)} closed: ${info.records} records, ` +
+    `${totals.recordsIn} in so far, scheduling delay ${info.schedulingDelayMs} ms, ` +
+    `processing ${info.processingTimeMs} ms, total delay ${info.totalDelayMs} ms` +
+    (totals.late ? `, ${totals.late} late` : '') +
+    (totals.decodeErrors ? `, ${totals.decodeErrors} undecodable` : '') +
+    (totals.userFunctionErrors ? `, ${totals.userFunctionErrors} user-function errors` : '')
+  );
 }

@@ -1,6 +1,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { Pipeline } from '../engine/pipeline';
 import { ServerlessEngine, type EngineMetrics, type ShardRef } from '../engine/serverless';
+import type { EngineListener } from '../engine/listener';
 import type { StateStore } from '../state/types';
 import { recordsByShard } from '../sources/kinesis-event';
 import { setS3ClientForOutputs } from '../sinks/text-files';
@@ -26,6 +27,8 @@ export interface HandlerOptions {
   listShards?: () => Promise<ShardRef[]>;
   /** Close ready batches at the end of each map-phase invocation. @default true */
   closeAfterMap?: boolean;
+  /** Receive the engine's events (map phases, batches started, completed, failed). @default none */
+  listeners?: EngineListener[];
 }
 
 /** Builds the engine from options and the Lambda environment. */
@@ -45,6 +48,7 @@ export function engineFor(pipeline: Pipeline, options: HandlerOptions = {}): Ser
     now: options.now,
     metrics,
     listShards: options.listShards ?? defaultListShards(),
+    listeners: options.listeners,
   });
 }
 
