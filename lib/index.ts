@@ -38,6 +38,8 @@ export type {
 } from './engine/listener';
 export { KinesisInputDStream, RecordDecodeError, decodeLines } from './sources/kinesis';
 export type { KinesisInputRecord } from './sources/kinesis';
+export { deaggregate, aggregate, isAggregated } from './sources/kpl';
+export type { UserRecord } from './sources/kpl';
 export type { ToCloudWatchOptions } from './dstream/to-cloudwatch';
 export { setMetricEmitter } from './sinks/cloudwatch';
 export type { MetricDatapoint, MetricEmitter } from './sinks/cloudwatch';
