@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -19,6 +17,9 @@ import {
   type EmulatedService,
 } from './emulators';
 import { KinesisPoller } from './poller';
+import { registerRun, unregisterRun, type LocalEndpoints } from './run-registry';
+
+export type { LocalEndpoints } from './run-registry';
 
 /** Options of startLocalRun. */
 export interface LocalRunOptions {
@@ -43,7 +44,10 @@ export interface LocalRunOptions {
   allowedLateness?: number;
   /** One status line per closed batch. @default to stderr */
   status?: (line: string) => void;
-  /** Where the endpoints file for `dstream inspect` goes. @default .dstream/ in the current directory */
+  /**
+   * Where the run's endpoints file for `dstream inspect` goes (one file per run:
+   * `<pipeline>.<pid>.<n>.json`, removed when the run stops). @default .dstream/ in the current directory
+   */
   stateDir?: string;
 }
 
@@ -51,17 +55,6 @@ export interface LocalRunOptions {
 export function localNames(pipeline: string): { stream: string; table: string; bucket: string } {
   const base = `dstream-${pipeline.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
   return { stream: base, table: base, bucket: base };
-}
-
-/** Endpoints a running `dstream run` uses, written for `dstream inspect` and `dstream produce`. */
-export interface LocalEndpoints {
-  pipeline: string;
-  kinesis?: string;
-  dynamodb?: string;
-  s3?: string;
-  stream: string;
-  table: string;
-  bucket: string;
 }
 
 /** A pipeline running on the local stack. */
@@ -111,7 +104,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
   const status = options.status ?? ((line: string) => process.stderr.write(line + '\n'));
   let stopped = false;
   let poller: KinesisPoller | undefined;
-  const endpointsFile = join(options.stateDir ?? '.dstream', `${pipeline.name}.json`);
+  let endpointsFile: string | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
@@ -119,7 +112,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     kinesis.destroy();
     dynamo.destroy();
     s3.destroy();
-    rmSync(endpointsFile, { force: true });
+    if (endpointsFile) unregisterRun(endpointsFile);
     await emulators?.stop();
   };
   try {
@@ -172,8 +165,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       onError: (e) => status(`[dstream] ${e.message}`),
     });
     await poller.start();
-    mkdirSync(join(endpointsFile, '..'), { recursive: true });
-    writeFileSync(endpointsFile, JSON.stringify(endpoints, null, 2) + '\n');
+    endpointsFile = registerRun(options.stateDir ?? '.dstream', endpoints);
     const p = poller;
     return {
       endpoints,
