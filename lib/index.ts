@@ -19,7 +19,7 @@ export { formatPprint, formatBatchTime, pythonRepr, pythonStr } from './sinks/pp
 export type { QueueInputDStream } from './sources/queue';
 export type { SocketInputDStream } from './sources/socket';
 export type { TextFileInputDStream } from './sources/text-file';
-export { definePipeline } from './engine/pipeline';
+export { definePipeline, InvalidPipelineError } from './engine/pipeline';
 export type { Pipeline, PipelineOptions } from './engine/pipeline';
 export { ServerlessEngine, MissingHistoryError } from './engine/serverless';
 export type {

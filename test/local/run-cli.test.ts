@@ -169,6 +169,25 @@ describe('dstream run: input and flags are checked before anything starts', () =
     }
   });
 
+  test('an invalid pipeline is refused at load with its message, before any emulator starts', () => {
+    const dir = tempDir();
+    const file = join(dir, 'pipeline.ts');
+    writeFileSync(
+      file,
+      `import { definePipeline } from ${JSON.stringify(join(__dirname, '..', '..', 'lib'))};\n` +
+        "export default definePipeline({ name: 'bad', batchInterval: 1 }, (ssc) => void ssc.kinesisTextStream());\n",
+    );
+    const res = spawnSync(process.execPath, [DSTREAM_BIN, 'run', file], {
+      encoding: 'utf8',
+      env: childEnv(),
+      cwd: dir,
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toBe(
+      `dstream: ${file}: pipeline 'bad' is invalid: No output operations registered, so nothing to execute: add pprint(), saveAsTextFiles(), foreachRDD() or collect() before ssc.start().\n`,
+    );
+  });
+
   test.each([
     [
       ['--shards', '1.5'],
