@@ -7,11 +7,11 @@
  * @example
  * dstream inspect network-wordcount
  */
-import { ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ServerlessEngine } from '../../lib/engine/serverless';
 import { dynamoClient, kinesisClient } from '../../lib/local/clients';
 import { localNames } from '../../lib/local/runner';
+import { listShards } from '../../lib/runtime/list-shards';
 import { runningRuns, type LocalEndpoints } from '../../lib/local/run-registry';
 import { formatBatchTime, pythonRepr } from '../../lib/sinks/pprint-format';
 import { DynamoDbStateStore } from '../../lib/state';
@@ -82,8 +82,7 @@ export async function runInspect(
     }
     let shardIds: string[] = [];
     try {
-      const res = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-      shardIds = (res.Shards ?? []).map((s) => s.ShardId as string);
+      shardIds = (await listShards(kinesis, streamName)).map((s) => s.ShardId as string);
     } catch {
       // the stream may be elsewhere (or deleted); the table still tells positions
     }

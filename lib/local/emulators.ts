@@ -7,9 +7,13 @@ import * as fs from 'fs';
 import type { Server } from 'http';
 import * as os from 'os';
 import * as path from 'path';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  waitUntilStreamExists,
+} from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { sleep } from './backoff';
 import { EmulatorError } from './errors';
 
 /** The services {@link startEmulators} can start. */
@@ -231,26 +235,28 @@ export async function ensureStream(
       );
     }
   }
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  for (;;) {
-    const { StreamDescriptionSummary: summary } = await kinesis.send(
-      new DescribeStreamSummaryCommand({ StreamName: name }),
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  try {
+    // The SDK's waiter: DescribeStream until ACTIVE (emulators create streams at once: start small).
+    await waitUntilStreamExists(
+      { client: kinesis, maxWaitTime: timeoutMs / 1000, minDelay: 0.05, maxDelay: 1 },
+      { StreamName: name },
     );
-    if (summary?.StreamStatus === 'ACTIVE') {
-      return {
-        streamName: name,
-        streamArn: summary.StreamARN ?? '',
-        shardCount: summary.OpenShardCount ?? shards,
-      };
-    }
-    if (Date.now() > deadline) {
-      throw new EmulatorError(
-        `Stream '${name}' is still ${summary?.StreamStatus} after ${opts.timeoutMs ?? 30_000} ms; ` +
-          `wait for it to become ACTIVE, or delete and create it again.`,
-      );
-    }
-    await sleep(50);
+  } catch (err) {
+    throw new EmulatorError(
+      `Stream '${name}' did not become ACTIVE within ${timeoutMs} ms (${(err as Error).message}); ` +
+        `wait for it, or delete and create it again.`,
+      { cause: err },
+    );
   }
+  const { StreamDescriptionSummary: summary } = await kinesis.send(
+    new DescribeStreamSummaryCommand({ StreamName: name }),
+  );
+  return {
+    streamName: name,
+    streamArn: summary?.StreamARN ?? '',
+    shardCount: summary?.OpenShardCount ?? shards,
+  };
 }
 
 /**

@@ -13,7 +13,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { PutRecordsCommandOutput, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { aggregate, AGGREGATE_OVERHEAD_BYTES, maxAggregatedBytes } from '../sources/kpl';
 import type { UserRecord } from '../sources/kpl';
-import { backoffDelay, sleep } from './backoff';
+import { backoffDelay, sleep } from '../util/backoff';
 import { ProducerError, RecordTooLargeError } from './errors';
 
 /** Kinesis limits for PutRecords (data plus partition key, in bytes). */

@@ -1,4 +1,4 @@
-import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline } from '../engine/pipeline';
@@ -7,6 +7,7 @@ import { batchTimeOf } from '../plan/time';
 import { formatBatchTime } from '../sinks/pprint-format';
 import { engineFor, kinesisHandler } from '../runtime/handlers';
 import { InMemoryEngineMetrics } from '../runtime/metrics';
+import { listShards } from '../runtime/list-shards';
 import { DynamoDbStateStore, createStateTable } from '../state';
 import { kinesisClient, dynamoClient, s3Client, resolveEndpoint } from './clients';
 import {
@@ -122,16 +123,14 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     // The pipeline reads its bucket from the environment, as in Lambda.
     process.env.DSTREAM_BUCKET = names.bucket;
 
-    const listShards = async () => {
-      const out = await kinesis.send(new ListShardsCommand({ StreamName: names.stream }));
-      return (out.Shards ?? []).map((s) => s.ShardId as string);
-    };
+    const shardIds = async () =>
+      (await listShards(kinesis, names.stream, { Type: 'AT_LATEST' })).map((s) => s.ShardId as string);
     const metrics = new InMemoryEngineMetrics();
     const handlerOptions = {
       store: new DynamoDbStateStore({ client: dynamo, tableName: names.table }),
       s3,
       metrics,
-      listShards,
+      listShards: shardIds,
       allowedLateness: options.allowedLateness,
     };
     const engine = engineFor(pipeline, handlerOptions);
