@@ -28,7 +28,9 @@ export type EngineMetricName =
   | 'BatchLatencyMs'
   | 'SchedulingDelayMs'
   | 'ProcessingTimeMs'
-  | 'TotalDelayMs';
+  | 'TotalDelayMs'
+  | 'BatchesWaiting'
+  | 'OldestOpenBatchAgeMs';
 
 /** Options of the serverless engine. */
 export interface ServerlessEngineOptions {
