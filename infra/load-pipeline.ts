@@ -12,6 +12,8 @@ export interface PipelineDefinition {
   readonly name: string;
   /** Batch interval in seconds (`definePipeline({ batchInterval })`). */
   readonly batchInterval: number;
+  /** Seconds the closer waits for idle shards (`definePipeline({ allowedLateness })`). @default batchInterval + 1 */
+  readonly allowedLateness?: number;
   /** Absolute path of the pipeline's folder (holds `pipeline.ts` and `index.ts`). */
   readonly directory: string;
 }
@@ -91,10 +93,18 @@ export async function loadPipeline(
       `${file} must default-export a pipeline with a string name and a numeric batchInterval (export default definePipeline({ name, batchInterval }, ...)), got ${describe(spec)}.`,
     );
   }
-  return { name: spec.name, batchInterval: spec.batchInterval, directory };
+  const lateness = spec.options?.allowedLateness;
+  return {
+    name: spec.name,
+    batchInterval: spec.batchInterval,
+    ...(typeof lateness === 'number' ? { allowedLateness: lateness } : {}),
+    directory,
+  };
 }
 
-type MaybeSpec = { name?: unknown; batchInterval?: unknown; default?: unknown } | undefined;
+type MaybeSpec =
+  | { name?: unknown; batchInterval?: unknown; options?: { allowedLateness?: unknown }; default?: unknown }
+  | undefined;
 
 // A TypeScript module loaded through another module system may arrive wrapped once more
 // ({ default: { default: pipeline } }); take the inner object in that case.

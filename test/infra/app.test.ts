@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { buildApp } from '../../infra/build-app';
 import { PipelineConfigError, PipelineLoadError, PipelineNotFoundError } from '../../infra/errors';
-import { availablePipelines, loadPipeline } from '../../infra/load-pipeline';
+import { availablePipelines, DEFAULT_FUNCTIONS_DIR, loadPipeline } from '../../infra/load-pipeline';
 import { stackNameFor } from '../../infra/pipeline-stack';
 import { FIXTURE_FUNCTIONS_DIR, newApp, ROOT } from './support';
 
@@ -112,6 +112,14 @@ describe('loadPipeline', () => {
       name: 'demo',
       batchInterval: 2,
       directory: join(FIXTURE_FUNCTIONS_DIR, 'demo'),
+    });
+  });
+
+  test("reads the allowed lateness of a definePipeline pipeline (the closer-behind alarm's default)", async () => {
+    await expect(loadPipeline(DEFAULT_FUNCTIONS_DIR, 'network-wordcount')).resolves.toMatchObject({
+      name: 'network-wordcount',
+      batchInterval: 1,
+      allowedLateness: 2,
     });
   });
 
