@@ -129,8 +129,14 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
 
 async function startS3rver(directory: string, running: Running[]): Promise<string> {
   const { default: S3rver } = await import('s3rver');
-  await registerEnvironmentAccessKey();
-  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
+  await acceptAnyAccessKey();
+  const s3rver = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    allowMismatchedSignatures: true,
+  });
   const { port } = await s3rver.run();
   running.push({
     name: 's3rver',
@@ -143,15 +149,23 @@ async function startS3rver(directory: string, running: Running[]): Promise<strin
 }
 
 /**
- * s3rver only knows its own key pair (S3RVER/S3RVER) and rejects others as InvalidAccessKeyId;
- * it does not check v4 signatures. Clients that take credentials from the environment would be
- * refused, so the environment's key id is registered too (in memory, in this process only).
+ * s3rver knows only its own key pair (S3RVER/S3RVER) and refuses other access keys
+ * (InvalidAccessKeyId). Like LocalStack, the embedded emulator accepts any credentials, so that
+ * `aws s3 ls --endpoint-url ...` works with whatever keys the shell has: unknown access key ids
+ * resolve to s3rver's one account (with `allowMismatchedSignatures`, a V2 signature made with
+ * another secret is accepted too; s3rver does not check V4 signatures). This changes s3rver's
+ * registry in this process only, where every s3rver is an embedded emulator.
  */
-async function registerEnvironmentAccessKey(): Promise<void> {
-  const id = process.env.AWS_ACCESS_KEY_ID;
-  if (!id) return;
-  const { DUMMY_ACCOUNT } = await import('s3rver/lib/models/account');
-  DUMMY_ACCOUNT.createKeyPair(id, process.env.AWS_SECRET_ACCESS_KEY ?? '');
+async function acceptAnyAccessKey(): Promise<void> {
+  const { default: accounts } = await import('s3rver/lib/models/account');
+  const { registry, DUMMY_ACCOUNT } = accounts;
+  if ((registry as { acceptsAnyKey?: boolean }).acceptsAnyKey) return;
+  const known = registry.get.bind(registry);
+  registry.get = (accessKeyId: string) => known(accessKeyId) ?? DUMMY_ACCOUNT;
+  const secrets = DUMMY_ACCOUNT.accessKeys;
+  const secretOf = secrets.get.bind(secrets);
+  secrets.get = (accessKeyId: string) => secretOf(accessKeyId) ?? secretOf('S3RVER');
+  (registry as { acceptsAnyKey?: boolean }).acceptsAnyKey = true;
 }
 
 function listen(name: string, server: Server): Promise<string> {

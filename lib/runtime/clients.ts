@@ -51,8 +51,9 @@ export interface ClientOptions {
 export const DEFAULT_MAX_ATTEMPTS = 8;
 
 /**
- * Dummy credentials for emulators. The values are s3rver's built-in key pair (kinesalite and
- * dynalite accept any key, LocalStack too), so one identity works for all embedded emulators.
+ * Dummy credentials for emulators: s3rver's built-in key pair. The embedded emulators accept any
+ * key (kinesalite and dynalite by design, s3rver as lib/local/emulators.ts sets it up), as
+ * LocalStack does; these are used when the environment names none.
  */
 export const LOCAL_CREDENTIALS = Object.freeze({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
 
