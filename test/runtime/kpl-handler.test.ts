@@ -16,9 +16,12 @@ const T0 = 1_700_000_000_000;
 const lines = Array.from({ length: 100 }, (_, i) => `w${i % 10} line${i}`);
 
 /** Lines and words counted per batch, through foreachRDD. */
-function countingPipeline(counts: { lines: Map<number, number>; words: Map<string, number> }): Pipeline {
+function countingPipeline(
+  counts: { lines: Map<number, number>; words: Map<string, number> },
+  mapLine: (l: string) => string = (l) => l,
+): Pipeline {
   return definePipeline({ name: 'kpl', batchInterval: 1, allowedLateness: 1 }, (ssc) => {
-    const text = ssc.kinesisTextStream();
+    const text = ssc.kinesisTextStream().map(mapLine);
     text.count().foreachRDD((rdd, time) => void counts.lines.set(time, rdd.collect()[0] ?? 0));
     text
       .flatMap((l) => l.split(' '))
@@ -30,9 +33,9 @@ function countingPipeline(counts: { lines: Map<number, number>; words: Map<strin
   });
 }
 
-function deploy() {
+function deploy(mapLine: (l: string) => string = (l) => l) {
   const counts = { lines: new Map<number, number>(), words: new Map<string, number>() };
-  const pipeline = countingPipeline(counts);
+  const pipeline = countingPipeline(counts, mapLine);
   const clock = { ms: T0 };
   const metrics = new InMemoryEngineMetrics();
   const options = {
@@ -134,5 +137,26 @@ describe('kinesisHandler: KPL-aggregated records', () => {
         ),
       );
     }
+  });
+
+  // enabled when the engine compares sub-sequence numbers: today its checkpoint is the sequence
+  // number alone, so after user records 0-1 of an aggregate applied, the retry drops the whole
+  // aggregate as already applied, and the failure (and records 3-4) vanish without a trace.
+  test.skip('a user function failing on user record 2 of an aggregate is reported again on every retry', async () => {
+    const boom = (l: string) => {
+      if (l === 'boom') throw new Error('cannot handle boom');
+      return l;
+    };
+    const { clock, handler, counts, closer } = deploy(boom);
+    const event = makeKinesisEvent([
+      { data: kplAggregate(['a', 'b', 'boom', 'c', 'd']).data, arrivalMs: T0 + 100 },
+    ]);
+    clock.ms = T0 + 200;
+    const failed = { batchItemFailures: [{ itemIdentifier: sequenceNumberOf(0) }] };
+    expect(await handler(event)).toEqual(failed);
+    expect(await handler(event)).toEqual(failed); // Lambda's retry of the same record
+    clock.ms = T0 + 2500;
+    await closer();
+    expect(total(counts.lines)).toBe(2); // 'a' and 'b', applied once
   });
 });
