@@ -80,6 +80,9 @@ function positiveInteger(v: string): number {
   return n;
 }
 
+/** Signals this soon after the first are the same interrupt delivered twice, not a second one. */
+const DUPLICATE_SIGNAL_MS = 1000;
+
 /** The command's body. Resolves when the run is over (piped input drained, or Ctrl-C / SIGTERM). */
 export async function runPipeline(name: string, flags: RunFlags): Promise<void> {
   const pipeline = loadPipeline(name);
@@ -107,16 +110,25 @@ export async function runPipeline(name: string, flags: RunFlags): Promise<void> 
         : `[dstream] send lines from another terminal: npx dstream produce --stream ${e.stream}${e.kinesis ? ` --endpoint ${e.kinesis}` : ''} < file\n`),
   );
   // The first Ctrl-C or SIGTERM asks for a stop: the input is closed (its lines read so far are
-  // sent), then the poller, the closer and the emulators stop. A second one kills at once.
+  // sent), then the poller, the closer and the emulators stop. One Ctrl-C can arrive twice (the
+  // terminal signals the whole process group, and `npm start` forwards it again): repeats within a
+  // second are that; a later one exits at once.
   let stopRequested = false;
+  let firstSignalAt = 0;
   let requestStop!: () => void;
   const stopSignal = new Promise<void>((resolve) => (requestStop = resolve));
   const onSignal = () => {
-    stopRequested = true;
-    requestStop();
+    if (!stopRequested) {
+      stopRequested = true;
+      firstSignalAt = Date.now();
+      requestStop();
+    } else if (Date.now() - firstSignalAt > DUPLICATE_SIGNAL_MS) {
+      process.stderr.write('[dstream] interrupted again: exiting without waiting for the stop.\n');
+      process.exit(130);
+    }
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     if (!source) {
       await stopSignal;

@@ -129,7 +129,7 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
 
 async function startS3rver(directory: string, running: Running[]): Promise<string> {
   const { default: S3rver } = await import('s3rver');
-  await acceptAnyAccessKey();
+  acceptAnyAccessKey();
   const s3rver = new S3rver({
     port: 0,
     address: '127.0.0.1',
@@ -156,8 +156,11 @@ async function startS3rver(directory: string, running: Running[]): Promise<strin
  * another secret is accepted too; s3rver does not check V4 signatures). This changes s3rver's
  * registry in this process only, where every s3rver is an embedded emulator.
  */
-async function acceptAnyAccessKey(): Promise<void> {
-  const { default: accounts } = await import('s3rver/lib/models/account');
+function acceptAnyAccessKey(): void {
+  // require, not import(): under tsx a dynamic import of this extension-less deep path is resolved
+  // as ESM and fails (`dstream run`); require resolves it in every loader.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const accounts = require('s3rver/lib/models/account') as typeof import('s3rver/lib/models/account');
   const { registry, DUMMY_ACCOUNT } = accounts;
   if ((registry as { acceptsAnyKey?: boolean }).acceptsAnyKey) return;
   const known = registry.get.bind(registry);

@@ -4,7 +4,7 @@
  * input and flags checked before anything starts.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as runner from '../../lib/local/runner';
@@ -27,18 +27,25 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Pids of the processes whose working directory is `dir` (what a run leaves behind, if anything). */
-function processesIn(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readlinkSync(`/proc/${p}/cwd`) === dir;
-      } catch {
-        return false; // gone, or not ours
-      }
-    })
-    .map(Number);
+/** Pids of the processes descended from `pid` (from /proc: what a run leaves behind, if anything). */
+function descendantsOf(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      parent.set(Number(p), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  for (let frontier = [pid]; frontier.length > 0;) {
+    const next = [...parent].filter(([, pp]) => frontier.includes(pp)).map(([p]) => p);
+    out.push(...next);
+    frontier = next;
+  }
+  return out;
 }
 
 describe('dstream run (child processes)', () => {
@@ -110,40 +117,49 @@ describe('dstream run (child processes)', () => {
     console.log(`dstream run: ('kpl', 100) from one aggregated record; SIGTERM to exit 0 in ${exit.ms} ms`);
   }, 90_000);
 
-  test('Ctrl-C on a terminal ends `dstream run --input -` within 2 s with exit 0, no process left', async () => {
-    const cwd = tempDir();
-    // `script` gives the run a real pseudo-terminal: stdin is a TTY, and \x03 typed on it is the
-    // terminal's interrupt character, delivered as SIGINT to the run's process group.
-    const command = `${process.execPath} ${DSTREAM_BIN} run network-wordcount --input - --lateness 0.5 --shards 1`;
-    const term = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: childEnv(), stdio: 'pipe' });
-    let output = '';
-    term.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
-    term.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-      term.once('exit', (code) => resolve({ code, at: Date.now() })),
-    );
-    try {
-      await poll(() => (/Ctrl-C stops/.test(output) ? true : undefined), 'the run to start', 30_000);
-      term.stdin.write('tty words tty\r');
-      await poll(() => (/\('tty', 2\)/.test(output) ? true : undefined), "('tty', 2) printed", 20_000);
-      const running = processesIn(cwd);
-      expect(running.length).toBeGreaterThan(0);
-
-      const pressed = Date.now();
-      term.stdin.write('\x03');
-      const timeout = new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`still running 5 s after Ctrl-C:\n${output}`)), 5_000).unref(),
+  test.each([
+    [
+      'dstream run --input -',
+      `${process.execPath} ${DSTREAM_BIN} run network-wordcount --input - --lateness 0.5 --shards 1`,
+      false,
+    ],
+    ['npm start', 'npm start', true],
+  ])(
+    'Ctrl-C on a terminal ends `%s` within 2 s with exit 0, no process left',
+    async (_name, command, inRepo) => {
+      // `script` gives the run a real pseudo-terminal: stdin is a TTY, and \x03 typed on it is the
+      // terminal's interrupt character, delivered as SIGINT to the foreground process group.
+      const cwd = inRepo ? join(__dirname, '..', '..') : tempDir();
+      const term = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: childEnv(), stdio: 'pipe' });
+      let output = '';
+      term.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
+      term.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
+      const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+        term.once('exit', (code) => resolve({ code, at: Date.now() })),
       );
-      const exit = await Promise.race([exited, timeout]);
-      expect(exit.code).toBe(0);
-      expect(exit.at - pressed).toBeLessThan(2_000);
-      expect(processesIn(cwd)).toEqual([]);
-      for (const pid of running) expect(processExists(pid)).toBe(false);
-      console.log(`dstream run --input - on a pty: Ctrl-C to exit 0 in ${exit.at - pressed} ms`);
-    } finally {
-      if (term.exitCode === null) term.kill('SIGKILL');
-    }
-  }, 60_000);
+      try {
+        await poll(() => (/Ctrl-C stops/.test(output) ? true : undefined), 'the run to start', 30_000);
+        term.stdin.write('tty words tty\r');
+        await poll(() => (/\('tty', 2\)/.test(output) ? true : undefined), "('tty', 2) printed", 20_000);
+        const running = descendantsOf(term.pid as number);
+        expect(running.length).toBeGreaterThan(0);
+
+        const pressed = Date.now();
+        term.stdin.write('\x03');
+        const timeout = new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`still running 5 s after Ctrl-C:\n${output}`)), 5_000).unref(),
+        );
+        const exit = await Promise.race([exited, timeout]);
+        expect({ code: exit.code, output }).toEqual({ code: 0, output: expect.any(String) });
+        expect(exit.at - pressed).toBeLessThan(2_000);
+        for (const pid of running) expect(processExists(pid)).toBe(false);
+        console.log(`${command} on a pty: Ctrl-C to exit 0 in ${exit.at - pressed} ms`);
+      } finally {
+        if (term.exitCode === null) term.kill('SIGKILL');
+      }
+    },
+    60_000,
+  );
 });
 
 describe('dstream run: input and flags are checked before anything starts', () => {
