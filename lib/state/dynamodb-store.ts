@@ -7,7 +7,7 @@ import {
   BatchWriteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
+  paginateQuery,
   type ConsumedCapacity,
   type DynamoDBClient,
   type PutItemCommandOutput,
@@ -268,14 +268,12 @@ export class DynamoDbStateStore implements StateStore {
       ...keyCondition(pk, lo, hi),
     };
     const records: DynamoRecord[] = [];
-    let start: DynamoRecord | undefined;
-    do {
-      const page = await this.send('Query', () =>
-        this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start })),
-      );
+    // The SDK's paginator follows LastEvaluatedKey; each page is one request, counted as such.
+    for await (const page of paginateQuery({ client: this.client }, input)) {
+      this.counters.request('Query');
+      this.countCapacity('Query', page.ConsumedCapacity);
       records.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return records;
   }
 
