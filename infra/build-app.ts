@@ -49,8 +49,7 @@ export async function buildApp(app: App): Promise<DStreamPipelineStack> {
     throw new PipelineConfigError(`Context removalPolicy must be "retain" or "destroy", got "${removal}".`);
   }
   const failureDestination = (ctx('failureDestination') ?? 's3') as FailureDestination;
-  const shards = ctx('shardCount');
-  const shardCount = shards === undefined ? undefined : Number(shards);
+  const shardCount = shardCountOf(ctx('shardCount'));
   const stack = new DStreamPipelineStack(app, stackNameFor(pipeline.name), {
     pipeline,
     description: `DStream pipeline ${pipeline.name} (batch interval ${pipeline.batchInterval} s): Kinesis -> Lambda -> DynamoDB -> S3 + CloudWatch`,
@@ -64,4 +63,16 @@ export async function buildApp(app: App): Promise<DStreamPipelineStack> {
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   return stack;
+}
+
+/** The `shardCount` context as a number of shards, or a clear error. */
+function shardCountOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!(Number.isInteger(n) && n >= 1 && n <= 10000)) {
+    throw new PipelineConfigError(
+      `Context shardCount must be a whole number of shards from 1 to 10000 (e.g. -c shardCount=2), got "${value}". Leave it out for an on-demand stream.`,
+    );
+  }
+  return n;
 }

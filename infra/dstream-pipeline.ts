@@ -115,10 +115,25 @@ export interface DStreamPipelineProps {
    */
   readonly memorySize?: number;
   /**
-   * Timeout of the handler and the closer.
+   * Timeout of the handler (the map phase).
    * @default Duration.minutes(1)
    */
   readonly timeout?: Duration;
+  /**
+   * Timeout of the scheduled closer. Each run keeps closing batches, every batch interval, until
+   * shortly before the next scheduled run, so it must outlast the schedule's period: the period plus
+   * a minute leaves room to finish a close that started just before the handoff.
+   * @default - the closer's schedule period plus 1 minute (2 minutes for batch intervals under 2 minutes), at most 15 minutes
+   */
+  readonly closerTimeout?: Duration;
+  /**
+   * Run at most one closer at a time (reserved concurrency 1): a schedule event that arrives while
+   * the previous run still finishes a close waits (Lambda retries it) instead of overlapping. The
+   * reservation takes one unit of the account's concurrency; an account at its minimum of
+   * unreserved concurrency (new accounts with a quota of 10) must turn it off or raise its quota.
+   * @default true
+   */
+  readonly limitCloserConcurrency?: boolean;
   /**
    * Retention of the functions' log groups.
    * @default logs.RetentionDays.ONE_MONTH
@@ -134,6 +149,12 @@ export interface DStreamPipelineProps {
    * @default - 10 batch intervals, at least 1 minute
    */
   readonly iteratorAgeAlarmThreshold?: Duration;
+  /**
+   * Alarm when the oldest batch not yet closed ended longer ago than this, for 3 minutes (the
+   * closer falls behind, or a batch keeps failing).
+   * @default - the allowed lateness plus 10 batch intervals, at least 2 minutes
+   */
+  readonly closerBehindAlarmThreshold?: Duration;
   /**
    * Metrics of the pipeline's own CloudWatch outputs, graphed on the dashboard.
    * @default - none
@@ -168,6 +189,16 @@ export function defaultBatchingWindowSeconds(batchInterval: number): number {
  */
 export function closerScheduleMinutes(batchInterval: number): number {
   return Math.max(1, Math.floor(batchInterval / 60));
+}
+
+/** Default timeout of the closer: its schedule period plus a minute, at most Lambda's 15 minutes. */
+export function defaultCloserTimeout(batchInterval: number): Duration {
+  return Duration.minutes(Math.min(15, closerScheduleMinutes(batchInterval) + 1));
+}
+
+/** Default closer-behind alarm threshold: the lateness plus 10 batch intervals, at least 2 minutes. */
+export function defaultCloserBehindThreshold(batchInterval: number, allowedLateness: number): Duration {
+  return Duration.seconds(Math.max(120, Math.ceil(allowedLateness + 10 * batchInterval)));
 }
 
 /** Default iteratorAge alarm threshold: 10 batch intervals, at least 1 minute. */
@@ -207,6 +238,7 @@ export class DStreamPipeline extends Construct {
 
   private readonly props: DStreamPipelineProps;
   private readonly removalPolicy: RemovalPolicy;
+  private readonly logGroups: logs.LogGroup[] = [];
 
   constructor(scope: Construct, id: string, props: DStreamPipelineProps) {
     super(scope, id);
@@ -252,9 +284,13 @@ export class DStreamPipeline extends Construct {
       handler: this.handler,
       closer: this.closer,
       table: this.table,
+      logGroups: this.logGroups,
       alarmEmail: props.alarmEmail,
       iteratorAgeAlarmThreshold:
         props.iteratorAgeAlarmThreshold ?? defaultIteratorAgeThreshold(batchInterval),
+      closerBehindAlarmThreshold:
+        props.closerBehindAlarmThreshold ??
+        defaultCloserBehindThreshold(batchInterval, props.pipeline.allowedLateness ?? batchInterval + 1),
       userMetrics: props.userMetrics,
       removalPolicy: this.removalPolicy,
     });
@@ -301,14 +337,14 @@ export class DStreamPipeline extends Construct {
 
   private createCloserSchedule(): events.Rule {
     const minutes = closerScheduleMinutes(this.props.pipeline.batchInterval);
-    // A missed tick is not retried, by EventBridge or by Lambda: the next one comes within the interval.
-    this.closer.configureAsyncInvoke({ retryAttempts: 0 });
+    const period = Duration.minutes(minutes);
+    // A missed tick is not retried by EventBridge; Lambda retries a tick throttled by the
+    // concurrency limit (the previous run still finishing) for at most one period, never past it.
+    this.closer.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: period });
     return new events.Rule(this, 'CloserSchedule', {
-      description: `Runs the ${this.props.pipeline.name} batch closer every ${minutes} minute(s), so an idle stream still closes its batches and windows`,
-      schedule: events.Schedule.rate(Duration.minutes(minutes)),
-      targets: [
-        new targets.LambdaFunction(this.closer, { retryAttempts: 0, maxEventAge: Duration.minutes(minutes) }),
-      ],
+      description: `Runs the ${this.props.pipeline.name} batch closer every ${minutes} minute(s); each run closes batches every batch interval until the next, so an idle stream still closes its batches and windows`,
+      schedule: events.Schedule.rate(period),
+      targets: [new targets.LambdaFunction(this.closer, { retryAttempts: 0, maxEventAge: period })],
     });
   }
 
@@ -390,6 +426,9 @@ export class DStreamPipeline extends Construct {
       removalPolicy: this.removalPolicy,
     });
     logGroup.grantWrite(role);
+    this.logGroups.push(logGroup);
+    const isCloser = exportName === 'closer';
+    const batchInterval = this.props.pipeline.batchInterval;
     return new NodejsFunction(this, id, {
       description: `${name} ${exportName}: ${purpose}`,
       entry: join(directory, 'index.ts'),
@@ -397,7 +436,10 @@ export class DStreamPipeline extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: this.props.memorySize ?? 1024,
-      timeout: this.props.timeout ?? Duration.minutes(1),
+      timeout: isCloser
+        ? (this.props.closerTimeout ?? defaultCloserTimeout(batchInterval))
+        : (this.props.timeout ?? Duration.minutes(1)),
+      reservedConcurrentExecutions: isCloser && (this.props.limitCloserConcurrency ?? true) ? 1 : undefined,
       role,
       logGroup,
       environment: {
@@ -408,6 +450,10 @@ export class DStreamPipeline extends Construct {
         DSTREAM_STREAM_ARN: this.stream.streamArn,
         POWERTOOLS_SERVICE_NAME: name,
         POWERTOOLS_METRICS_NAMESPACE: ENGINE_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...(isCloser
+          ? { DSTREAM_CLOSER_SCHEDULE_SECONDS: String(closerScheduleMinutes(batchInterval) * 60) }
+          : {}),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

@@ -18,3 +18,11 @@ export class PipelineNotFoundError extends Error {
     this.name = 'PipelineNotFoundError';
   }
 }
+
+/** The pipeline's module cannot be loaded: its definition is invalid (a bad window, no output, no Kinesis source) or it throws. */
+export class PipelineLoadError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PipelineLoadError';
+  }
+}

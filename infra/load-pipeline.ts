@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PipelineNotFoundError } from './errors';
+import { PipelineLoadError, PipelineNotFoundError } from './errors';
 
 /**
  * What the CDK app needs to know of a pipeline: its name and batch interval (from the default
@@ -12,6 +12,8 @@ export interface PipelineDefinition {
   readonly name: string;
   /** Batch interval in seconds (`definePipeline({ batchInterval })`). */
   readonly batchInterval: number;
+  /** Seconds the closer waits for idle shards (`definePipeline({ allowedLateness })`). @default batchInterval + 1 */
+  readonly allowedLateness?: number;
   /** Absolute path of the pipeline's folder (holds `pipeline.ts` and `index.ts`). */
   readonly directory: string;
 }
@@ -44,7 +46,9 @@ function availableText(functionsDir: string): string {
 /**
  * Reads `functionsDir/<folder>/pipeline.ts`'s default export (`{ name, batchInterval }`).
  * Throws a {@link PipelineNotFoundError} that lists the available pipelines when no folder is
- * given, when the folder does not exist, or when it lacks `pipeline.ts` or `index.ts`.
+ * given, when the folder does not exist, or when it lacks `pipeline.ts` or `index.ts`; a
+ * {@link PipelineLoadError} naming the file when loading it fails (`definePipeline` refuses an
+ * invalid definition with Spark's message, so an invalid pipeline never deploys).
  * @example const p = await loadPipeline(DEFAULT_FUNCTIONS_DIR, 'network-wordcount'); // { name, batchInterval, directory }
  */
 export async function loadPipeline(
@@ -74,17 +78,33 @@ export async function loadPipeline(
       );
     }
   }
-  const mod = (await import(join(directory, 'pipeline.ts'))) as { default?: unknown };
+  const file = join(directory, 'pipeline.ts');
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(file)) as { default?: unknown };
+  } catch (e) {
+    throw new PipelineLoadError(`${file} cannot be loaded: ${(e as Error).message ?? String(e)}`, {
+      cause: e,
+    });
+  }
   const spec = unwrapDefault(mod.default);
   if (!spec || typeof spec.name !== 'string' || typeof spec.batchInterval !== 'number') {
     throw new PipelineNotFoundError(
-      `${join(directory, 'pipeline.ts')} must default-export a pipeline with a string name and a numeric batchInterval (export default definePipeline({ name, batchInterval }, ...)), got ${describe(spec)}.`,
+      `${file} must default-export a pipeline with a string name and a numeric batchInterval (export default definePipeline({ name, batchInterval }, ...)), got ${describe(spec)}.`,
     );
   }
-  return { name: spec.name, batchInterval: spec.batchInterval, directory };
+  const lateness = spec.options?.allowedLateness;
+  return {
+    name: spec.name,
+    batchInterval: spec.batchInterval,
+    ...(typeof lateness === 'number' ? { allowedLateness: lateness } : {}),
+    directory,
+  };
 }
 
-type MaybeSpec = { name?: unknown; batchInterval?: unknown; default?: unknown } | undefined;
+type MaybeSpec =
+  | { name?: unknown; batchInterval?: unknown; options?: { allowedLateness?: unknown }; default?: unknown }
+  | undefined;
 
 // A TypeScript module loaded through another module system may arrive wrapped once more
 // ({ default: { default: pipeline } }); take the inner object in that case.

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -52,10 +53,17 @@ export interface PipelineMonitoringProps {
   readonly closer: lambda.IFunction;
   /** The state table. */
   readonly table: dynamodb.ITable;
+  /** Log groups of the handler and the closer: the table of recent batches reads their `batch completed` lines. */
+  readonly logGroups: logs.ILogGroup[];
   /**
    * Alarm when the handler's iterator age (its lag behind the stream) stays above this for 3 minutes.
    */
   readonly iteratorAgeAlarmThreshold: Duration;
+  /**
+   * Alarm when the oldest batch not yet closed is older than this (past its end) for 3 minutes:
+   * the closer is falling behind or stuck.
+   */
+  readonly closerBehindAlarmThreshold: Duration;
   /**
    * E-mail address subscribed to the alarm topic.
    * @default - no subscription
@@ -74,11 +82,26 @@ export interface PipelineMonitoringProps {
 }
 
 const MINUTE = Duration.minutes(1);
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** The DynamoDB operations the state store sends (throttles and system errors are graphed per operation). */
+export const STORE_OPERATIONS = ['GetItem', 'Query', 'PutItem', 'BatchWriteItem'] as const;
+
+/** The message of the structured log line the handlers write per completed batch (lib/runtime/handlers.ts). */
+export const BATCH_COMPLETED_MESSAGE = 'batch completed';
 
 /**
- * The pipeline's CloudWatch dashboard (incoming records, iterator age, batch latency, records
- * processed, late records, errors, DynamoDB consumed capacity, user metrics) and its alarms
- * (iterator age, errors, failed records), which notify an SNS topic encrypted with a KMS key.
+ * The pipeline's CloudWatch dashboard and alarms, which notify an SNS topic encrypted with a KMS key.
+ *
+ * The dashboard's first row is Spark's Streaming tab: input rate per second, scheduling delay,
+ * processing time and total delay per batch, batches waiting to close, and a table of the recent
+ * batches (CloudWatch Logs Insights over the `batch completed` log lines). Then the pipeline's
+ * records, lateness and errors; then an operator's view: Kinesis and DynamoDB throttles, DynamoDB
+ * system errors, the closer's throttles, concurrency and dropped schedule events, failed deliveries
+ * to the on-failure destination; DynamoDB capacity, the alarms, the pipeline's own metrics.
+ *
+ * Alarms: iterator age, function errors, failed records, decode errors, Kinesis throttles,
+ * DynamoDB throttles and system errors, and a closer falling behind (the oldest open batch).
  */
 export class PipelineMonitoring extends Construct {
   /** The dashboard, named `DStream-<pipeline>`. */
@@ -91,6 +114,14 @@ export class PipelineMonitoring extends Construct {
   readonly errorsAlarm: cloudwatch.Alarm;
   /** The engine reported failed records (they are retried, then sent to the on-failure destination). */
   readonly failedRecordsAlarm: cloudwatch.Alarm;
+  /** Records could not be decoded (invalid UTF-8, a corrupt KPL aggregate, a decode function that threw): skipped. */
+  readonly decodeErrorsAlarm: cloudwatch.Alarm;
+  /** The stream throttled writes (producers) or reads (the event source) for 3 minutes. */
+  readonly kinesisThrottlesAlarm: cloudwatch.Alarm;
+  /** The state table throttled requests or returned system errors, for 3 minutes. */
+  readonly dynamoDbAlarm: cloudwatch.Alarm;
+  /** The oldest batch not yet closed is older than the threshold for 3 minutes: the closer falls behind. */
+  readonly closerBehindAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
     super(scope, id);
@@ -122,17 +153,111 @@ export class PipelineMonitoring extends Construct {
     });
     this.failedRecordsAlarm = new cloudwatch.Alarm(this, 'FailedRecordsAlarm', {
       alarmDescription: `${props.pipelineName}: records failed; after the retries they go to the on-failure destination.`,
-      metric: engineMetric(props.pipelineName, 'FailedRecords', { period: Duration.minutes(5) }),
+      metric: engineMetric(props.pipelineName, 'FailedRecords', { period: FIVE_MINUTES }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.iteratorAgeAlarm, this.errorsAlarm, this.failedRecordsAlarm]) {
+    this.decodeErrorsAlarm = new cloudwatch.Alarm(this, 'DecodeErrorsAlarm', {
+      alarmDescription: `${props.pipelineName}: records could not be decoded and were skipped (the handler's log names their shard and sequence number).`,
+      metric: engineMetric(props.pipelineName, 'DecodeErrors', { period: FIVE_MINUTES }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.kinesisThrottlesAlarm = new cloudwatch.Alarm(this, 'KinesisThrottlesAlarm', {
+      alarmDescription: `${props.pipelineName}: the stream throttled writes or reads for 3 minutes: add shards (or use on-demand mode), or slow the producers.`,
+      metric: PipelineMonitoring.sumOf(this.kinesisThrottles(props), 'Kinesis throttles'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.dynamoDbAlarm = new cloudwatch.Alarm(this, 'DynamoDbAlarm', {
+      alarmDescription: `${props.pipelineName}: the state table throttled requests or returned system errors for 3 minutes (the SDK retries them; the pipeline slows down).`,
+      metric: PipelineMonitoring.sumOf(
+        this.dynamoDbProblems(props),
+        'DynamoDB throttled requests and system errors',
+      ),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.closerBehindAlarm = new cloudwatch.Alarm(this, 'CloserBehindAlarm', {
+      alarmDescription: `${props.pipelineName}: the oldest batch not yet closed ended more than ${props.closerBehindAlarmThreshold.toHumanString()} ago, for 3 minutes: the closer falls behind or a batch keeps failing (see the closer's log).`,
+      metric: engineMetric(props.pipelineName, 'OldestOpenBatchAgeMs', {
+        statistic: 'Maximum',
+        period: MINUTE,
+      }),
+      threshold: props.closerBehindAlarmThreshold.toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of this.alarms()) {
       alarm.addAlarmAction(new SnsAction(this.alarmTopic));
       alarm.addOkAction(new SnsAction(this.alarmTopic));
     }
     this.dashboard = this.createDashboard(props);
+  }
+
+  /** Every alarm of the pipeline. */
+  alarms(): cloudwatch.Alarm[] {
+    return [
+      this.iteratorAgeAlarm,
+      this.errorsAlarm,
+      this.failedRecordsAlarm,
+      this.decodeErrorsAlarm,
+      this.kinesisThrottlesAlarm,
+      this.dynamoDbAlarm,
+      this.closerBehindAlarm,
+    ];
+  }
+
+  private kinesisThrottles(props: PipelineMonitoringProps): Record<string, cloudwatch.IMetric> {
+    return {
+      writes: props.stream.metricWriteProvisionedThroughputExceeded({ statistic: 'Sum', period: MINUTE }),
+      reads: props.stream.metricReadProvisionedThroughputExceeded({ statistic: 'Sum', period: MINUTE }),
+    };
+  }
+
+  /**
+   * ThrottledRequests and SystemErrors of the store's operations, one metric each (ids `throttled<Op>`,
+   * `errors<Op>`): eight metrics, within an alarm's limit of ten.
+   */
+  private dynamoDbProblems(props: PipelineMonitoringProps): Record<string, cloudwatch.IMetric> {
+    const metrics: Record<string, cloudwatch.IMetric> = {};
+    for (const operation of STORE_OPERATIONS) {
+      for (const [prefix, metricName] of [
+        ['throttled', 'ThrottledRequests'],
+        ['errors', 'SystemErrors'],
+      ] as const) {
+        metrics[`${prefix}${operation}`] = props.table.metric(metricName, {
+          dimensionsMap: { TableName: props.table.tableName, Operation: operation },
+          statistic: 'Sum',
+          period: MINUTE,
+        });
+      }
+    }
+    return metrics;
+  }
+
+  /** A sum of metrics, each missing datapoint taken as 0. */
+  private static sumOf(
+    metrics: Record<string, cloudwatch.IMetric>,
+    label: string,
+  ): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: Object.keys(metrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + '),
+      usingMetrics: metrics,
+      label,
+      period: MINUTE,
+    });
   }
 
   // CloudWatch alarms can publish to an encrypted topic only with a customer managed key whose
@@ -155,12 +280,89 @@ export class PipelineMonitoring extends Construct {
 
   private createDashboard(props: PipelineMonitoringProps): cloudwatch.Dashboard {
     const name = props.pipelineName;
-    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
-      new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+    const graph = (
+      title: string,
+      left: cloudwatch.IMetric[],
+      right: cloudwatch.IMetric[] = [],
+      extra: Partial<cloudwatch.GraphWidgetProps> = {},
+    ) => new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6, ...extra });
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `DStream-${name}`,
       defaultInterval: Duration.hours(3),
     });
+    const ms = { label: 'ms', showUnits: false };
+    // Spark's Streaming tab.
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `## ${name}: streaming (Spark's Streaming tab)\nPer batch: scheduling delay (batch end to the start of its close), processing time (the close), total delay (both). Batches waiting: ended, not yet closed.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      graph('Input rate (records/s)', [
+        new cloudwatch.MathExpression({
+          expression: 'records / PERIOD(records)',
+          usingMetrics: { records: engineMetric(name, 'RecordsIn') },
+          label: 'records/s into batches',
+          period: MINUTE,
+        }),
+        new cloudwatch.MathExpression({
+          expression: 'incoming / PERIOD(incoming)',
+          usingMetrics: {
+            incoming: props.stream.metricIncomingRecords({ statistic: 'Sum', period: MINUTE }),
+          },
+          label: 'records/s into the stream',
+          period: MINUTE,
+        }),
+      ]),
+      graph(
+        'Batch delays (ms, average per minute)',
+        [
+          engineMetric(name, 'SchedulingDelayMs', { statistic: 'Average', label: 'scheduling delay' }),
+          engineMetric(name, 'ProcessingTimeMs', { statistic: 'Average', label: 'processing time' }),
+          engineMetric(name, 'TotalDelayMs', { statistic: 'Average', label: 'total delay' }),
+          engineMetric(name, 'TotalDelayMs', { statistic: 'Maximum', label: 'total delay (max)' }),
+        ],
+        [],
+        { leftYAxis: ms },
+      ),
+      graph(
+        'Batches waiting to close',
+        [engineMetric(name, 'BatchesWaiting', { statistic: 'Maximum', label: 'batches waiting (max)' })],
+        [
+          engineMetric(name, 'OldestOpenBatchAgeMs', {
+            statistic: 'Maximum',
+            label: 'oldest open batch, ms past its end (max)',
+          }),
+        ],
+        {
+          rightAnnotations: [
+            {
+              value: props.closerBehindAlarmThreshold.toMilliseconds(),
+              label: 'closer-behind alarm',
+              color: cloudwatch.Color.RED,
+            },
+          ],
+        },
+      ),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'Recent batches (newest first)',
+        logGroupNames: props.logGroups.map((g) => g.logGroupName),
+        queryLines: [
+          'fields batch, records, late, shards, schedulingDelayMs, processingTimeMs, totalDelayMs, closer',
+          `filter message = '${BATCH_COMPLETED_MESSAGE}'`,
+          'sort batchTime desc',
+          'limit 30',
+        ],
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        width: 24,
+        height: 8,
+      }),
+    );
+    // The pipeline.
     dashboard.addWidgets(
       graph('Incoming records', [
         props.stream.metricIncomingRecords({
@@ -202,7 +404,66 @@ export class PipelineMonitoring extends Construct {
         engineMetric(name, 'UserFunctionErrors', { label: 'UserFunctionErrors' }),
       ]),
     );
+    // An operator's view.
+    const dynamo = this.dynamoDbProblems(props);
     dashboard.addWidgets(
+      graph('Kinesis throttles', [
+        props.stream.metricWriteProvisionedThroughputExceeded({
+          statistic: 'Sum',
+          period: MINUTE,
+          label: 'WriteProvisionedThroughputExceeded (producers)',
+        }),
+        props.stream.metricReadProvisionedThroughputExceeded({
+          statistic: 'Sum',
+          period: MINUTE,
+          label: 'ReadProvisionedThroughputExceeded (event source)',
+        }),
+      ]),
+      graph('DynamoDB throttles and system errors', [
+        PipelineMonitoring.sumOf(
+          pick(dynamo, 'throttled'),
+          `ThrottledRequests (${STORE_OPERATIONS.join(', ')})`,
+        ),
+        props.table.metric('ReadThrottleEvents', {
+          statistic: 'Sum',
+          period: MINUTE,
+          label: 'ReadThrottleEvents',
+        }),
+        props.table.metric('WriteThrottleEvents', {
+          statistic: 'Sum',
+          period: MINUTE,
+          label: 'WriteThrottleEvents',
+        }),
+        PipelineMonitoring.sumOf(pick(dynamo, 'errors'), 'SystemErrors'),
+      ]),
+      graph(
+        'Closer: throttles, concurrency, dropped ticks',
+        [
+          props.closer.metricThrottles({ statistic: 'Sum', period: MINUTE, label: 'Closer throttles' }),
+          props.closer.metric('AsyncEventsDropped', {
+            statistic: 'Sum',
+            period: MINUTE,
+            label: 'Schedule events dropped (AsyncEventsDropped)',
+          }),
+        ],
+        [
+          props.closer.metric('ConcurrentExecutions', {
+            statistic: 'Maximum',
+            period: MINUTE,
+            label: 'Closer concurrency (max)',
+          }),
+        ],
+      ),
+    );
+    dashboard.addWidgets(
+      graph('Failed-record destination', [
+        props.handler.metric('DestinationDeliveryFailures', {
+          statistic: 'Sum',
+          period: MINUTE,
+          label: 'DestinationDeliveryFailures (records not saved)',
+        }),
+        engineMetric(name, 'FailedRecords', { label: 'FailedRecords (retried, then sent there)' }),
+      ]),
       graph('DynamoDB consumed capacity', [
         props.table.metricConsumedReadCapacityUnits({
           statistic: 'Sum',
@@ -217,7 +478,7 @@ export class PipelineMonitoring extends Construct {
       ]),
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms: [this.iteratorAgeAlarm, this.errorsAlarm, this.failedRecordsAlarm],
+        alarms: this.alarms(),
         width: 8,
         height: 6,
       }),
@@ -241,4 +502,12 @@ export class PipelineMonitoring extends Construct {
     );
     return [new cloudwatch.GraphWidget({ title: 'Pipeline outputs', left: metrics, width: 8, height: 6 })];
   }
+}
+
+/** The entries of `metrics` whose id starts with `prefix`. */
+function pick(
+  metrics: Record<string, cloudwatch.IMetric>,
+  prefix: string,
+): Record<string, cloudwatch.IMetric> {
+  return Object.fromEntries(Object.entries(metrics).filter(([id]) => id.startsWith(prefix)));
 }

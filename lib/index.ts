@@ -34,7 +34,7 @@ export {
 export type { QueueInputDStream } from './sources/queue';
 export type { SocketInputDStream } from './sources/socket';
 export type { TextFileInputDStream } from './sources/text-file';
-export { definePipeline } from './engine/pipeline';
+export { definePipeline, InvalidPipelineError } from './engine/pipeline';
 export type { Pipeline, PipelineOptions } from './engine/pipeline';
 export { ServerlessEngine, MissingHistoryError } from './engine/serverless';
 export type {
@@ -53,6 +53,8 @@ export type {
 } from './engine/listener';
 export { KinesisInputDStream, RecordDecodeError, decodeLines } from './sources/kinesis';
 export type { KinesisInputRecord } from './sources/kinesis';
+export { deaggregate, aggregate, isAggregated } from './sources/kpl';
+export type { UserRecord } from './sources/kpl';
 export type { ToCloudWatchOptions } from './dstream/to-cloudwatch';
 export { setMetricEmitter } from './sinks/cloudwatch';
 export type { MetricDatapoint, MetricEmitter } from './sinks/cloudwatch';

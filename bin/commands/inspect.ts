@@ -1,19 +1,18 @@
 /**
  * `dstream inspect <pipeline>`: the stream's shards and the engine's positions in them, the open
  * and closed batches, and the stored state (history) — what to look at when counts seem wrong.
- * Reads the endpoints of a running `dstream run` from .dstream/<pipeline>.json, or uses --endpoint
- * / AWS_ENDPOINT_URL, or AWS (with --table).
+ * Reads the endpoints of a running `dstream run` from its file in .dstream/ (with --pid when two
+ * runs of the pipeline are running), or uses --endpoint / AWS_ENDPOINT_URL, or AWS (with --table).
  *
  * @example
  * dstream inspect network-wordcount
  */
-import { existsSync, readFileSync } from 'fs';
-import { join } from 'path';
-import { ListShardsCommand } from '@aws-sdk/client-kinesis';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ServerlessEngine } from '../../lib/engine/serverless';
 import { dynamoClient, kinesisClient } from '../../lib/local/clients';
-import { localNames, type LocalEndpoints } from '../../lib/local/runner';
+import { localNames } from '../../lib/local/runner';
+import { listShards } from '../../lib/runtime/list-shards';
+import { runningRuns, type LocalEndpoints } from '../../lib/local/run-registry';
 import { formatBatchTime, pythonRepr } from '../../lib/sinks/pprint-format';
 import { DynamoDbStateStore } from '../../lib/state';
 import { loadPipeline } from './pipelines';
@@ -25,6 +24,7 @@ export interface InspectFlags {
   table?: string;
   stream?: string;
   json?: boolean;
+  pid?: number;
 }
 
 /** Registers `dstream inspect` on the program. */
@@ -40,7 +40,18 @@ export function registerInspectCommand(program: Command): Command {
     .option('--table <name>', 'the state table (default: dstream-<pipeline>)')
     .option('--stream <name>', 'the Kinesis stream (default: dstream-<pipeline>)')
     .option('--json', 'print JSON')
+    .option(
+      '--pid <pid>',
+      'the `dstream run` to inspect, when several of this pipeline are running',
+      processId,
+    )
     .action((pipeline: string, flags: InspectFlags) => runInspect(pipeline, flags));
+}
+
+function processId(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a process id, got '${v}'.`);
+  return n;
 }
 
 /** The command's body. */
@@ -51,9 +62,7 @@ export async function runInspect(
   stateDir = '.dstream',
 ): Promise<void> {
   const pipeline = loadPipeline(name);
-  const file = join(stateDir, `${pipeline.name}.json`);
-  const running: Partial<LocalEndpoints> =
-    !flags.endpoint && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const running: Partial<LocalEndpoints> = flags.endpoint ? {} : chooseRun(name, stateDir, flags.pid);
   const names = localNames(pipeline.name);
   const table = flags.table ?? running.table ?? names.table;
   const streamName = flags.stream ?? running.stream ?? names.stream;
@@ -73,8 +82,7 @@ export async function runInspect(
     }
     let shardIds: string[] = [];
     try {
-      const res = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-      shardIds = (res.Shards ?? []).map((s) => s.ShardId as string);
+      shardIds = (await listShards(kinesis, streamName)).map((s) => s.ShardId as string);
     } catch {
       // the stream may be elsewhere (or deleted); the table still tells positions
     }
@@ -123,4 +131,25 @@ export async function runInspect(
     dynamo.destroy();
     kinesis.destroy();
   }
+}
+
+/** The running `dstream run` of the pipeline to read (by --pid when several run), or none. */
+function chooseRun(name: string, stateDir: string, pid: number | undefined): Partial<LocalEndpoints> {
+  const runs = runningRuns(stateDir, loadPipeline(name).name);
+  const describe = (r: LocalEndpoints) => `pid ${r.pid} (kinesis ${r.kinesis}, dynamodb ${r.dynamodb})`;
+  if (pid !== undefined) {
+    const run = runs.find((r) => r.pid === pid);
+    if (!run) {
+      throw new CliError(
+        `--pid ${pid}: no running \`dstream run ${name}\` has that pid. Running: ${runs.map(describe).join('; ') || 'none'}.`,
+      );
+    }
+    return run;
+  }
+  if (runs.length > 1 && new Set(runs.map((r) => r.pid)).size > 1) {
+    throw new CliError(
+      `${runs.length} runs of ${name} are running: ${runs.map(describe).join('; ')}. Choose one with --pid <pid>.`,
+    );
+  }
+  return runs[runs.length - 1] ?? {};
 }

@@ -1,7 +1,7 @@
 /** Finding a pipeline by name: `functions/<name>/pipeline.ts`, or a path to a pipeline module. */
 import { existsSync, readdirSync } from 'fs';
 import { join, resolve } from 'path';
-import type { Pipeline } from '../../lib/engine/pipeline';
+import { InvalidPipelineError, type Pipeline } from '../../lib/engine/pipeline';
 import { CliError } from './common';
 
 /** The project's functions/ folder. */
@@ -27,8 +27,15 @@ export function loadPipeline(nameOrPath: string): Pipeline {
         `Available: ${availablePipelines().join(', ') || '(none)'}.`,
     );
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file) as { default?: Pipeline };
+  let mod: { default?: Pipeline };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    mod = require(file) as { default?: Pipeline };
+  } catch (e) {
+    // definePipeline refused the definition at load: the message says why, no stack needed.
+    if (e instanceof InvalidPipelineError) throw new CliError(`${file}: ${e.message}`);
+    throw e;
+  }
   const p = mod.default;
   if (!p || typeof p.define !== 'function' || typeof p.name !== 'string') {
     throw new CliError(

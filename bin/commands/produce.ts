@@ -1,5 +1,6 @@
 /**
- * `dstream produce`: send lines from files or stdin to a Kinesis stream, one record per line.
+ * `dstream produce`: send lines from files or stdin to a Kinesis stream, one record per line (or,
+ * with `--aggregate`, many lines per KPL-aggregated record).
  *
  * Progress goes to stderr: a bar with the rate when reading files on a terminal, a running count
  * when typing on a terminal, and only a closing summary line when piped.
@@ -7,6 +8,7 @@
  * @example
  * dstream produce --stream lines --endpoint http://127.0.0.1:4567 words.txt
  * yes hello | head -n 100000 | dstream produce --stream lines --rate 1000
+ * seq 100 | dstream produce --stream lines --aggregate
  */
 import * as fs from 'fs';
 import * as readline from 'readline';
@@ -26,6 +28,7 @@ export interface ProduceFlags extends AwsFlags {
   stream: string;
   rate?: number;
   partitionKey: 'random' | 'line';
+  aggregate?: boolean;
 }
 
 /** Registers `dstream produce` on the program. */
@@ -49,11 +52,20 @@ export function registerProduceCommand(program: Command): Command {
         .choices(['random', 'line'])
         .default('random'),
     )
+    .option(
+      '--aggregate',
+      "pack lines into KPL-aggregated records (the Kinesis Producer Library's format, up to 50 KiB each), as high-volume producers do",
+    )
     .action((files: string[], flags: ProduceFlags) => runProduce(files, flags));
 }
 
 /** The command's body: check the stream and files, send, report. */
 export async function runProduce(files: string[], flags: ProduceFlags): Promise<void> {
+  if (flags.aggregate && flags.partitionKey === 'line') {
+    throw new CliError(
+      '--aggregate puts many lines in one record, which goes to one shard, so --partition-key line cannot keep equal lines on one shard: use --aggregate alone.',
+    );
+  }
   const totalBytes = files.reduce((sum, file) => sum + fileSize(file), 0);
   const client = kinesisClient({ endpoint: flags.endpoint, region: flags.region });
   try {
@@ -67,13 +79,16 @@ export async function runProduce(files: string[], flags: ProduceFlags): Promise<
         streamName: flags.stream,
         partitionKey: flags.partitionKey,
         rate: flags.rate,
+        aggregate: flags.aggregate,
         onProgress: (p) => view.update(p),
       });
       view.done();
       const seconds = Math.max(0.001, (Date.now() - started) / 1000);
+      const lines = result.linesSent ?? result.sent;
       process.stderr.write(
         `dstream produce: sent ${result.sent} records to stream '${flags.stream}' in ${result.calls} calls ` +
-          `(${result.retries} retried), ${Math.round(result.sent / seconds)} records/s\n`,
+          (result.linesSent === undefined ? '' : `(${lines} lines, KPL-aggregated) `) +
+          `(${result.retries} retried), ${Math.round(lines / seconds)} lines/s\n`,
       );
     } catch (err) {
       view.done();

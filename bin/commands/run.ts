@@ -4,6 +4,8 @@
  * pipeline's Lambda handler, the scheduled closer; pprint output on stdout, one status line per
  * closed batch on stderr, the Streaming UI on http://localhost:4040/ (or the next free port). With `--input -` it also sends stdin's lines to the stream: typed lines on
  * a terminal (until Ctrl-C); piped input is read to the end, its last batch closed, and it exits 0.
+ * Ctrl-C or SIGTERM stop it (input closed, lines read so far sent, poller and emulators stopped),
+ * with exit code 0; a second Ctrl-C kills it at once.
  *
  * @example
  * dstream run network-wordcount --input -
@@ -11,13 +13,13 @@
  */
 import * as readline from 'readline';
 import * as fs from 'fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { startLocalRun } from '../../lib/local/runner';
 import { kinesisClient } from '../../lib/local/clients';
 import { produce } from '../../lib/local/producer';
 import { DEFAULT_UI_PORT } from '../../lib/local/ui/server';
 import { loadPipeline } from './pipelines';
-import { CliError, positiveNumber } from './common';
+import { CliError } from './common';
 
 /** The flags of `dstream run`. */
 export interface RunFlags {
@@ -73,9 +75,12 @@ export function registerRunCommand(program: Command): Command {
     .action((pipeline: string, flags: RunFlags) => runPipeline(pipeline, flags));
 }
 
+// Parsers throw InvalidArgumentError, so that commander's message names the flag and its value:
+// "error: option '--shards <n>' argument '1.5' is invalid. expected a whole number >= 1, got '1.5'."
 function nonNegative(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new CliError(`expected a number of seconds >= 0, got '${v}'.`);
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number of seconds >= 0, got '${v}'.`);
   return n;
 }
 
@@ -87,14 +92,21 @@ function port(v: string): number {
 }
 
 function positiveInteger(v: string): number {
-  const n = positiveNumber(v);
-  if (!Number.isInteger(n)) throw new CliError(`expected a whole number, got '${v}'.`);
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number >= 1, got '${v}'.`);
   return n;
 }
 
-/** The command's body. Resolves when the run is over (piped input drained, or Ctrl-C). */
+/** Signals this soon after the first are the same interrupt delivered twice, not a second one. */
+const DUPLICATE_SIGNAL_MS = 1000;
+
+/** The command's body. Resolves when the run is over (piped input drained, or Ctrl-C / SIGTERM). */
 export async function runPipeline(name: string, flags: RunFlags): Promise<void> {
   const pipeline = loadPipeline(name);
+  // Checked before any emulator starts: a wrong path fails at once.
+  const source =
+    flags.input === undefined ? undefined : flags.input === '-' ? process.stdin : openInput(flags.input);
   const run = await startLocalRun({
     pipeline,
     shards: flags.shards,
@@ -121,47 +133,74 @@ export async function runPipeline(name: string, flags: RunFlags): Promise<void> 
           : ''
         : `[dstream] send lines from another terminal: npx dstream produce --stream ${e.stream}${e.kinesis ? ` --endpoint ${e.kinesis}` : ''} < file\n`),
   );
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    await run.stop();
-    process.exitCode = code;
+  // The first Ctrl-C or SIGTERM asks for a stop: the input is closed (its lines read so far are
+  // sent), then the poller, the closer and the emulators stop. One Ctrl-C can arrive twice (the
+  // terminal signals the whole process group, and `npm start` forwards it again): repeats within a
+  // second are that; a later one exits at once.
+  let stopRequested = false;
+  let firstSignalAt = 0;
+  let requestStop!: () => void;
+  const stopSignal = new Promise<void>((resolve) => (requestStop = resolve));
+  const onSignal = () => {
+    if (!stopRequested) {
+      stopRequested = true;
+      firstSignalAt = Date.now();
+      requestStop();
+    } else if (Date.now() - firstSignalAt > DUPLICATE_SIGNAL_MS) {
+      process.stderr.write('[dstream] interrupted again: exiting without waiting for the stop.\n');
+      process.exit(130);
+    }
   };
-  const onSignal = () => void stop(0);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    if (!flags.input) {
-      await new Promise<void>((resolve) => {
-        const check = setInterval(() => stopping && (clearInterval(check), resolve()), 200);
-      });
+    if (!source) {
+      await stopSignal;
       return;
     }
-    const source = flags.input === '-' ? process.stdin : openInput(flags.input);
     const lines = readline.createInterface({ input: source, crlfDelay: Infinity });
     const client = kinesisClient({ endpoint: e.kinesis });
     try {
-      const result = await produce(lines, { client, streamName: e.stream, partitionKey: 'random' });
-      if (!interactive) {
-        await run.drain(120_000);
-        process.stderr.write(`[dstream] ${result.sent} lines sent and processed; last batch closed.\n`);
+      const producing = produce(lines, { client, streamName: e.stream, partitionKey: 'random' });
+      await Promise.race([producing, stopSignal]);
+      if (stopRequested) {
+        // readline never ends on its own while the terminal is open: close it, and stdin with it.
+        lines.close();
+        source.destroy();
+        await producing.catch(() => undefined);
+        return;
       }
+      const result = await producing;
+      // Piped input read to its end, or Ctrl-D on a terminal: close batches until the last one is out.
+      const draining = run.drain(120_000);
+      await Promise.race([draining, stopSignal]);
+      // After a stop request the drain ends by itself (the poller stops): only its outcome is dropped.
+      if (stopRequested) draining.catch(() => undefined);
+      else await draining;
+      if (!interactive && !stopRequested)
+        process.stderr.write(`[dstream] ${result.sent} lines sent and processed; last batch closed.\n`);
     } finally {
       client.destroy();
-    }
-    if (interactive && !stopping) {
-      // stdin closed (Ctrl-D): keep closing batches until the last one is out.
-      await run.drain(120_000);
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    await stop(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    await run.stop();
+    if (stopRequested) process.exitCode = 0;
   }
 }
 
+/** A readable --input file, checked now (before the emulators start). */
 function openInput(file: string): fs.ReadStream {
-  if (!fs.existsSync(file)) throw new CliError(`--input: no such file '${file}'.`);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new CliError(`--input: cannot read '${file}' (${reason}). Give a file of lines, or '-' for stdin.`);
+  }
+  if (!stat.isFile())
+    throw new CliError(`--input: '${file}' is not a file. Give a file of lines, or '-' for stdin.`);
   return fs.createReadStream(file);
 }

@@ -1,6 +1,7 @@
 import { StreamingContext } from '../dstream/context';
 import { batchTimeOf } from '../plan/time';
 import { KinesisInputDStream, type KinesisInputRecord } from '../sources/kinesis';
+import { deaggregate } from '../sources/kpl';
 import type { Pipeline } from './pipeline';
 
 /** Options of runPipelineInMemory. */
@@ -13,14 +14,16 @@ export interface InMemoryRunOptions {
 
 /**
  * Runs a pipeline on the in-memory engine (the reference for semantics) over Kinesis records,
- * each in the batch after its arrival time, exactly as the serverless engine assigns them. Returns
- * the context after the last batch (outputs such as `collect()` sinks hold the results).
+ * each in the batch after its arrival time, exactly as the serverless engine assigns them (KPL
+ * aggregates are de-aggregated first, as the Lambda handler does). Returns the context after the
+ * last batch (outputs such as `collect()` sinks hold the results).
  */
 export async function runPipelineInMemory(
   pipeline: Pipeline,
-  records: KinesisInputRecord[],
+  kinesisRecords: KinesisInputRecord[],
   options: InMemoryRunOptions = {},
 ): Promise<StreamingContext> {
+  const records = kinesisRecords.flatMap(deaggregate);
   const interval = Math.round(pipeline.batchInterval * 1000);
   const times = records.map((r) => batchTimeOf(r.arrivalMs, interval));
   const first = times.length ? Math.min(...times) : interval;

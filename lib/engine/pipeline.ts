@@ -1,5 +1,6 @@
 import { StreamingContext } from '../dstream/context';
 import { secondsToMs } from '../plan/time';
+import { KinesisInputDStream } from '../sources/kinesis';
 
 /** Options of a pipeline definition. */
 export interface PipelineOptions {
@@ -32,9 +33,24 @@ export interface Pipeline {
   readonly define: (ssc: StreamingContext) => void;
 }
 
+/** A pipeline whose definition cannot run (Spark refuses it at `ssc.start()`); the message says why. */
+export class InvalidPipelineError extends Error {
+  constructor(
+    readonly pipeline: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`pipeline '${pipeline}' is invalid: ${reason}`, options);
+    this.name = 'InvalidPipelineError';
+  }
+}
+
 /**
  * Defines a pipeline once for every engine: `define(ssc)` creates its streams (usually from
- * `ssc.kinesisTextStream()`) and outputs.
+ * `ssc.kinesisTextStream()`) and outputs. The definition runs once here, on a throwaway context
+ * that is started and stopped, so that an invalid pipeline (a window that is not a multiple of the
+ * batch interval, no output operation, no Kinesis source) fails when its module loads (`cdk
+ * synth`, `dstream run`, the Lambda's cold start), with Spark's message, not on every record.
  * @example export default definePipeline({ name: 'network-wordcount', batchInterval: 1 }, (ssc) => {
  *   ssc.kinesisTextStream().flatMap((l) => l.split(' ')).countByValue().pprint();
  * });
@@ -60,10 +76,30 @@ export function definePipeline(options: PipelineOptions, define: (ssc: Streaming
     throw new Error(
       `retention must be at least 60 seconds (it bounds how long a stopped closer can catch up), got ${String(options.retention)}.`,
     );
-  return {
+  const pipeline: Pipeline = {
     name: options.name,
     batchInterval: options.batchInterval,
     options: { ...options, allowedLateness: lateness, retention },
     define,
   };
+  validateDefinition(pipeline);
+  return pipeline;
+}
+
+/** Runs the definition on a manual-clock context and starts it (no batch runs), as the engines will. */
+function validateDefinition(pipeline: Pipeline): void {
+  const ssc = new StreamingContext({ batchInterval: pipeline.batchInterval, clock: 'manual' });
+  try {
+    pipeline.define(ssc);
+    if (!ssc.graph.streams.some((s) => s instanceof KinesisInputDStream)) {
+      throw new Error(
+        'it reads no Kinesis stream: use ssc.kinesisTextStream() or ssc.kinesisStream(decode) in its definition.',
+      );
+    }
+    ssc.start();
+  } catch (e) {
+    throw new InvalidPipelineError(pipeline.name, (e as Error).message ?? String(e), { cause: e });
+  } finally {
+    void ssc.stop().catch(() => undefined);
+  }
 }

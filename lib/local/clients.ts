@@ -11,5 +11,6 @@ export {
   resolveRegion,
   LOCAL_CREDENTIALS,
   DEFAULT_REGION,
+  DEFAULT_MAX_ATTEMPTS,
 } from '../runtime/clients';
 export type { ClientOptions, ClientCredentials } from '../runtime/clients';

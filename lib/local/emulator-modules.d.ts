@@ -53,6 +53,17 @@ declare module 's3rver' {
 }
 
 declare module 's3rver/lib/models/account' {
-  /** s3rver's registry of accounts; DUMMY_ACCOUNT holds the key pairs it accepts. */
-  export const DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+  /** An s3rver account: its access key ids and their secrets. */
+  interface AWSAccount {
+    accessKeys: Map<string, string>;
+    createKeyPair(accessKeyId: string, secretAccessKey: string): void;
+  }
+  /** The module: the account class, with its registry (access key id to account) and the one account. */
+  const AWSAccount: {
+    /** How requests are authenticated: their access key id must be here. */
+    registry: Map<string, AWSAccount>;
+    /** The account every request of this emulator belongs to (key pair S3RVER/S3RVER). */
+    DUMMY_ACCOUNT: AWSAccount;
+  };
+  export = AWSAccount;
 }

@@ -7,9 +7,13 @@ import * as fs from 'fs';
 import type { Server } from 'http';
 import * as os from 'os';
 import * as path from 'path';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  waitUntilStreamExists,
+} from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { sleep } from './backoff';
 import { EmulatorError } from './errors';
 
 /** The services {@link startEmulators} can start. */
@@ -125,8 +129,14 @@ export async function startEmulators(opts: EmulatorOptions = {}): Promise<Emulat
 
 async function startS3rver(directory: string, running: Running[]): Promise<string> {
   const { default: S3rver } = await import('s3rver');
-  await registerEnvironmentAccessKey();
-  const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
+  acceptAnyAccessKey();
+  const s3rver = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    allowMismatchedSignatures: true,
+  });
   const { port } = await s3rver.run();
   running.push({
     name: 's3rver',
@@ -139,15 +149,26 @@ async function startS3rver(directory: string, running: Running[]): Promise<strin
 }
 
 /**
- * s3rver only knows its own key pair (S3RVER/S3RVER) and rejects others as InvalidAccessKeyId;
- * it does not check v4 signatures. Clients that take credentials from the environment would be
- * refused, so the environment's key id is registered too (in memory, in this process only).
+ * s3rver knows only its own key pair (S3RVER/S3RVER) and refuses other access keys
+ * (InvalidAccessKeyId). Like LocalStack, the embedded emulator accepts any credentials, so that
+ * `aws s3 ls --endpoint-url ...` works with whatever keys the shell has: unknown access key ids
+ * resolve to s3rver's one account (with `allowMismatchedSignatures`, a V2 signature made with
+ * another secret is accepted too; s3rver does not check V4 signatures). This changes s3rver's
+ * registry in this process only, where every s3rver is an embedded emulator.
  */
-async function registerEnvironmentAccessKey(): Promise<void> {
-  const id = process.env.AWS_ACCESS_KEY_ID;
-  if (!id) return;
-  const { DUMMY_ACCOUNT } = await import('s3rver/lib/models/account');
-  DUMMY_ACCOUNT.createKeyPair(id, process.env.AWS_SECRET_ACCESS_KEY ?? '');
+function acceptAnyAccessKey(): void {
+  // require, not import(): under tsx a dynamic import of this extension-less deep path is resolved
+  // as ESM and fails (`dstream run`); require resolves it in every loader.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const accounts = require('s3rver/lib/models/account') as typeof import('s3rver/lib/models/account');
+  const { registry, DUMMY_ACCOUNT } = accounts;
+  if ((registry as { acceptsAnyKey?: boolean }).acceptsAnyKey) return;
+  const known = registry.get.bind(registry);
+  registry.get = (accessKeyId: string) => known(accessKeyId) ?? DUMMY_ACCOUNT;
+  const secrets = DUMMY_ACCOUNT.accessKeys;
+  const secretOf = secrets.get.bind(secrets);
+  secrets.get = (accessKeyId: string) => secretOf(accessKeyId) ?? secretOf('S3RVER');
+  (registry as { acceptsAnyKey?: boolean }).acceptsAnyKey = true;
 }
 
 function listen(name: string, server: Server): Promise<string> {
@@ -231,26 +252,28 @@ export async function ensureStream(
       );
     }
   }
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  for (;;) {
-    const { StreamDescriptionSummary: summary } = await kinesis.send(
-      new DescribeStreamSummaryCommand({ StreamName: name }),
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  try {
+    // The SDK's waiter: DescribeStream until ACTIVE (emulators create streams at once: start small).
+    await waitUntilStreamExists(
+      { client: kinesis, maxWaitTime: timeoutMs / 1000, minDelay: 0.05, maxDelay: 1 },
+      { StreamName: name },
     );
-    if (summary?.StreamStatus === 'ACTIVE') {
-      return {
-        streamName: name,
-        streamArn: summary.StreamARN ?? '',
-        shardCount: summary.OpenShardCount ?? shards,
-      };
-    }
-    if (Date.now() > deadline) {
-      throw new EmulatorError(
-        `Stream '${name}' is still ${summary?.StreamStatus} after ${opts.timeoutMs ?? 30_000} ms; ` +
-          `wait for it to become ACTIVE, or delete and create it again.`,
-      );
-    }
-    await sleep(50);
+  } catch (err) {
+    throw new EmulatorError(
+      `Stream '${name}' did not become ACTIVE within ${timeoutMs} ms (${(err as Error).message}); ` +
+        `wait for it, or delete and create it again.`,
+      { cause: err },
+    );
   }
+  const { StreamDescriptionSummary: summary } = await kinesis.send(
+    new DescribeStreamSummaryCommand({ StreamName: name }),
+  );
+  return {
+    streamName: name,
+    streamArn: summary?.StreamARN ?? '',
+    shardCount: summary?.OpenShardCount ?? shards,
+  };
 }
 
 /**

@@ -10,9 +10,10 @@
  * children found at start wait for their parents too). Parallelization factor, tumbling windows
  * and enhanced fan-out are not emulated.
  */
-import { DescribeStreamSummaryCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import type { Shard } from '@aws-sdk/client-kinesis';
-import { Sleeper } from './backoff';
+import { listShards } from '../runtime/list-shards';
+import { Sleeper } from '../util/backoff';
 import { BatchDelivery, describeError } from './batch-delivery';
 import { PollerConfigError, PollerError, PollerTimeoutError } from './errors';
 import type { EventSourceInfo } from './kinesis-record';
@@ -217,20 +218,11 @@ export class KinesisPoller {
   }
 
   private async listShards(): Promise<Shard[]> {
-    const shards: Shard[] = [];
-    let nextToken: string | undefined;
     try {
-      do {
-        const out = await this.opts.client.send(
-          new ListShardsCommand(nextToken ? { NextToken: nextToken } : { StreamName: this.opts.streamName }),
-        );
-        shards.push(...(out.Shards ?? []));
-        nextToken = out.NextToken;
-      } while (nextToken);
+      return await listShards(this.opts.client, this.opts.streamName);
     } catch (err) {
       throw this.lookupError(err);
     }
-    return shards;
   }
 
   private lookupError(err: unknown): Error {

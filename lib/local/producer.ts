@@ -1,5 +1,7 @@
 /**
- * The `nc -lk` of the serverless world: sends lines to a Kinesis stream, one record per line.
+ * The `nc -lk` of the serverless world: sends lines to a Kinesis stream, one record per line, or
+ * (with `aggregate`) many lines per record in the KPL's aggregation format, as high-volume
+ * producers do.
  *
  * Lines go out in PutRecords calls of at most 500 records and 5 MiB (partition keys included),
  * one call at a time, so records of one partition key keep their order except around retries.
@@ -9,7 +11,9 @@
 import { createHash, randomUUID } from 'crypto';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { PutRecordsCommandOutput, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { backoffDelay, sleep } from './backoff';
+import { aggregate, AGGREGATE_OVERHEAD_BYTES, maxAggregatedBytes } from '../sources/kpl';
+import type { UserRecord } from '../sources/kpl';
+import { backoffDelay, sleep } from '../util/backoff';
 import { ProducerError, RecordTooLargeError } from './errors';
 
 /** Kinesis limits for PutRecords (data plus partition key, in bytes). */
@@ -30,10 +34,15 @@ export interface ProduceProgress extends ProduceResult {
   lines: number;
 }
 
+/** The KPL's default `AggregationMaxSize`: bytes of user records per aggregated record. */
+export const DEFAULT_AGGREGATE_MAX_BYTES = 51_200;
+
 /** What {@link produce} did. */
 export interface ProduceResult {
   /** Records delivered. */
   sent: number;
+  /** With `aggregate`: lines delivered (inside the `sent` aggregated records). */
+  linesSent?: number;
   /** PutRecords calls made, retries included. */
   calls: number;
   /** Records sent again after their entry failed (one per record per retry). */
@@ -52,6 +61,14 @@ export interface ProduceOptions {
   partitionKey?: 'random' | 'line';
   /** Lines per second at most. @default unlimited */
   rate?: number;
+  /**
+   * Pack lines into KPL-aggregated records (magic number, protobuf, MD5: what the Kinesis Producer
+   * Library and `aws-kinesis-agg` write), each with one random partition key; the pipeline's
+   * handler de-aggregates them. Needs `partitionKey: 'random'`. @default false
+   */
+  aggregate?: boolean;
+  /** With `aggregate`: bytes of lines per aggregated record at most. @default {@link DEFAULT_AGGREGATE_MAX_BYTES} */
+  aggregateMaxBytes?: number;
   /** Called after every PutRecords call. */
   onProgress?: (progress: ProduceProgress) => void;
   /** Sends of one record before giving up, the first included. @default 8 */
@@ -71,6 +88,8 @@ export interface ProduceOptions {
 interface Pending {
   entry: PutRecordsRequestEntry;
   bytes: number;
+  /** Lines the record holds (more than one when aggregated). */
+  lines: number;
 }
 
 const LINGER = Symbol('linger');
@@ -107,6 +126,17 @@ function validate(opts: ProduceOptions): void {
   if (opts.maxAttempts !== undefined && !(Number.isInteger(opts.maxAttempts) && opts.maxAttempts >= 1)) {
     throw bad(`maxAttempts must be an integer of at least 1, got ${opts.maxAttempts}.`);
   }
+  if (opts.aggregate && opts.partitionKey === 'line') {
+    throw bad(
+      "aggregate puts many lines in one record, which goes to one shard: equal lines could not stay on one shard. Use partitionKey 'random' with aggregate.",
+    );
+  }
+  const max = opts.aggregateMaxBytes;
+  if (max !== undefined && !(Number.isInteger(max) && max > 0 && max <= PUT_RECORDS_LIMITS.bytesPerRecord)) {
+    throw bad(
+      `aggregateMaxBytes must be an integer from 1 to ${PUT_RECORDS_LIMITS.bytesPerRecord}, got ${max}.`,
+    );
+  }
 }
 
 /** The key of a line for `partitionKey: 'line'`: Kinesis keys are 1 to 256 characters. */
@@ -117,6 +147,9 @@ function lineKey(line: string): string {
 
 class Producer {
   private sent = 0;
+  private linesSent = 0;
+  /** Lines waiting to be sealed into the next aggregated record, with their bytes at most. */
+  private aggregated: { key: string; records: UserRecord[]; bytes: number } | undefined;
   private calls = 0;
   private retries = 0;
   private lines = 0;
@@ -135,7 +168,16 @@ class Producer {
   }
 
   result(): ProduceResult {
-    return { sent: this.sent, calls: this.calls, retries: this.retries };
+    return {
+      sent: this.sent,
+      ...(this.opts.aggregate ? { linesSent: this.linesSent } : {}),
+      calls: this.calls,
+      retries: this.retries,
+    };
+  }
+
+  private hasPending(): boolean {
+    return this.batch.length > 0 || this.aggregated !== undefined;
   }
 
   async consume(lines: AsyncIterable<string> | Iterable<string>): Promise<void> {
@@ -150,7 +192,7 @@ class Producer {
     try {
       for (;;) {
         next ??= it.next();
-        const result = this.batch.length > 0 ? await raceTimeout(next, this.opts.lingerMs ?? 50) : await next;
+        const result = this.hasPending() ? await raceTimeout(next, this.opts.lingerMs ?? 50) : await next;
         if (result === LINGER) {
           await this.flush();
           continue;
@@ -173,27 +215,73 @@ class Producer {
   private async add(line: string): Promise<void> {
     this.lines += 1;
     const data = Buffer.from(line, 'utf8');
+    if (this.opts.aggregate) return this.addToAggregate(data);
     const key = this.opts.partitionKey === 'line' ? lineKey(line) : randomUUID();
     const bytes = data.length + Buffer.byteLength(key, 'utf8');
     if (bytes > PUT_RECORDS_LIMITS.bytesPerRecord) {
       throw new RecordTooLargeError(this.lines, bytes, PUT_RECORDS_LIMITS.bytesPerRecord, this.sent);
     }
-    if (
-      this.batch.length >= this.recordsPerCall ||
-      this.batchBytes + bytes > PUT_RECORDS_LIMITS.bytesPerCall
-    ) {
-      await this.flush();
-    }
-    this.batch.push({ entry: { Data: data, PartitionKey: key }, bytes });
-    this.batchBytes += bytes;
+    await this.enqueue({ entry: { Data: data, PartitionKey: key }, bytes, lines: 1 });
   }
 
+  /** Adds a line to the aggregate being built; seals it first if the line would not fit. */
+  private async addToAggregate(data: Buffer): Promise<void> {
+    const key = this.aggregated?.key ?? randomUUID();
+    const record = { partitionKey: key, data };
+    const bytes = maxAggregatedBytes(record);
+    const limit = PUT_RECORDS_LIMITS.bytesPerRecord - AGGREGATE_OVERHEAD_BYTES - Buffer.byteLength(key);
+    if (bytes > limit) {
+      throw new RecordTooLargeError(
+        this.lines,
+        bytes + AGGREGATE_OVERHEAD_BYTES,
+        PUT_RECORDS_LIMITS.bytesPerRecord,
+        this.sent,
+      );
+    }
+    const max = Math.min(limit, this.opts.aggregateMaxBytes ?? DEFAULT_AGGREGATE_MAX_BYTES);
+    if (this.aggregated && this.aggregated.bytes + bytes > max) await this.sealAggregate();
+    this.aggregated ??= { key: randomUUID(), records: [], bytes: 0 };
+    this.aggregated.records.push({ partitionKey: this.aggregated.key, data });
+    this.aggregated.bytes += bytes;
+  }
+
+  /** Turns the lines gathered so far into one aggregated record in the next call. */
+  private async sealAggregate(): Promise<void> {
+    const pending = this.aggregated;
+    if (!pending) return;
+    this.aggregated = undefined;
+    const data = aggregate(pending.records);
+    await this.enqueue({
+      entry: { Data: data, PartitionKey: pending.key },
+      bytes: data.length + Buffer.byteLength(pending.key),
+      lines: pending.records.length,
+    });
+  }
+
+  /** Adds a record to the next call, sending the call first if the record would not fit in it. */
+  private async enqueue(record: Pending): Promise<void> {
+    if (
+      this.batch.length >= this.recordsPerCall ||
+      this.batchBytes + record.bytes > PUT_RECORDS_LIMITS.bytesPerCall
+    ) {
+      await this.send();
+    }
+    this.batch.push(record);
+    this.batchBytes += record.bytes;
+  }
+
+  /** Sends every line read so far (an aggregate being built included). */
   private async flush(): Promise<void> {
+    await this.sealAggregate();
+    await this.send();
+  }
+
+  private async send(): Promise<void> {
     if (this.batch.length === 0) return;
     const records = this.batch;
     this.batch = [];
     this.batchBytes = 0;
-    await this.pace(records.length);
+    await this.pace(records.reduce((n, r) => n + r.lines, 0));
     await this.deliver(records);
     this.opts.onProgress?.({ ...this.result(), lines: this.lines });
   }
@@ -225,6 +313,7 @@ class Producer {
         }
       });
       this.sent += pending.length - failed.length;
+      this.linesSent += pending.reduce((n, r) => n + r.lines, 0) - failed.reduce((n, r) => n + r.lines, 0);
       if (failed.length === 0) return;
       if (attempt >= maxAttempts) throw this.exhausted(failed.length, attempt, lastCode, lastMessage);
       this.retries += failed.length;

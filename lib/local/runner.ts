@@ -1,6 +1,4 @@
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Pipeline } from '../engine/pipeline';
@@ -9,6 +7,7 @@ import { batchTimeOf } from '../plan/time';
 import { formatBatchTime } from '../sinks/pprint-format';
 import { engineFor, kinesisHandler } from '../runtime/handlers';
 import { InMemoryEngineMetrics } from '../runtime/metrics';
+import { listShards } from '../runtime/list-shards';
 import { DynamoDbStateStore, createStateTable } from '../state';
 import { kinesisClient, dynamoClient, s3Client, resolveEndpoint } from './clients';
 import {
@@ -25,6 +24,9 @@ import { StreamingMonitor } from './ui/monitor';
 import { pollInspections, type InspectionPoller } from './ui/inspection-poller';
 import { startUiServer, type UiServer } from './ui/server';
 import type { UiTotals } from './ui/types';
+import { registerRun, unregisterRun, type LocalEndpoints } from './run-registry';
+
+export type { LocalEndpoints } from './run-registry';
 
 /** Options of startLocalRun. */
 export interface LocalRunOptions {
@@ -49,7 +51,10 @@ export interface LocalRunOptions {
   allowedLateness?: number;
   /** One status line per closed batch. @default to stderr */
   status?: (line: string) => void;
-  /** Where the endpoints file for `dstream inspect` goes. @default .dstream/ in the current directory */
+  /**
+   * Where the run's endpoints file for `dstream inspect` goes (one file per run:
+   * `<pipeline>.<pid>.<n>.json`, removed when the run stops). @default .dstream/ in the current directory
+   */
   stateDir?: string;
   /** Serve the Streaming UI (`run.ui.url`). @default false: no UI (`dstream run` turns it on) */
   ui?: LocalUiOptions | false;
@@ -67,17 +72,6 @@ export interface LocalUiOptions {
 export function localNames(pipeline: string): { stream: string; table: string; bucket: string } {
   const base = `dstream-${pipeline.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`;
   return { stream: base, table: base, bucket: base };
-}
-
-/** Endpoints a running `dstream run` uses, written for `dstream inspect` and `dstream produce`. */
-export interface LocalEndpoints {
-  pipeline: string;
-  kinesis?: string;
-  dynamodb?: string;
-  s3?: string;
-  stream: string;
-  table: string;
-  bucket: string;
 }
 
 /** A pipeline running on the local stack. */
@@ -133,7 +127,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
   let poller: KinesisPoller | undefined;
   let ui: UiServer | undefined;
   let inspections: InspectionPoller | undefined;
-  const endpointsFile = join(options.stateDir ?? '.dstream', `${pipeline.name}.json`);
+  let endpointsFile: string | undefined;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
@@ -143,7 +137,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     kinesis.destroy();
     dynamo.destroy();
     s3.destroy();
-    rmSync(endpointsFile, { force: true });
+    if (endpointsFile) unregisterRun(endpointsFile);
     await emulators?.stop();
   };
   try {
@@ -153,14 +147,12 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     // The pipeline reads its bucket from the environment, as in Lambda.
     process.env.DSTREAM_BUCKET = names.bucket;
 
-    const listShards = async () => {
-      const out = await kinesis.send(new ListShardsCommand({ StreamName: names.stream }));
-      // The poller's events carry the stream's ARN, so the engine keys shards by it.
-      return (out.Shards ?? []).map((s) => ({
+    // The poller's events carry the stream's ARN, so the engine keys shards by it.
+    const shardIds = async () =>
+      (await listShards(kinesis, names.stream, { Type: 'AT_LATEST' })).map((s) => ({
         shardId: s.ShardId as string,
         streamArn: streamArn || undefined,
       }));
-    };
     const metrics = new InMemoryEngineMetrics();
     // One listener, on the map-phase engine and the closer's: the status line and the UI read it.
     const monitor = new StreamingMonitor({
@@ -173,7 +165,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       store: new DynamoDbStateStore({ client: dynamo, tableName: names.table }),
       s3,
       metrics,
-      listShards,
+      listShards: shardIds,
       allowedLateness: options.allowedLateness,
       listeners: [monitor],
     };
@@ -211,8 +203,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       });
       ui = await startUiServer({ monitor, port: options.ui.port });
     }
-    mkdirSync(join(endpointsFile, '..'), { recursive: true });
-    writeFileSync(endpointsFile, JSON.stringify(endpoints, null, 2) + '\n');
+    endpointsFile = registerRun(options.stateDir ?? '.dstream', endpoints);
     const p = poller;
     return {
       endpoints,

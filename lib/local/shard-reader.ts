@@ -7,7 +7,7 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisClient, ShardIteratorType, _Record } from '@aws-sdk/client-kinesis';
-import { backoffDelay, Sleeper } from './backoff';
+import { backoffDelay, Sleeper } from '../util/backoff';
 import { describeError } from './batch-delivery';
 import type { DeliveryTarget } from './batch-delivery';
 import { PollerError } from './errors';

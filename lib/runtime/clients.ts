@@ -9,7 +9,12 @@
  * - region: the `region` option, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`;
  * - credentials: the `credentials` option; else, when an endpoint is set and the environment
  *   names no credentials (`AWS_ACCESS_KEY_ID` or `AWS_PROFILE`), {@link LOCAL_CREDENTIALS};
- *   else the SDK's default provider chain.
+ *   else the SDK's default provider chain;
+ * - retries: the SDK's `adaptive` retry mode (exponential backoff with jitter, plus a client-side
+ *   rate limiter that slows down while the service throttles), {@link DEFAULT_MAX_ATTEMPTS}
+ *   attempts. Throttling is retried here and only here: the state store and the tools add no
+ *   retry loop on top (only items a successful BatchWriteItem or PutRecords left unprocessed are
+ *   resent by the caller, which the SDK cannot do).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
@@ -34,13 +39,21 @@ export interface ClientOptions {
    * credentials; otherwise the SDK's default provider chain
    */
   credentials?: ClientCredentials;
-  /** Attempts per request, including the first (the SDK's own retries). @default the SDK's (3) */
+  /** Attempts per request, including the first (the SDK's own retries). @default {@link DEFAULT_MAX_ATTEMPTS} */
   maxAttempts?: number;
 }
 
 /**
- * Dummy credentials for emulators. The values are s3rver's built-in key pair (kinesalite and
- * dynalite accept any key, LocalStack too), so one identity works for all embedded emulators.
+ * Attempts per request by default. With the adaptive mode's backoff for throttling (random up to
+ * 0.5 s doubling, at most 20 s) that is about a minute of patience at most, before the error
+ * reaches the handler (and Lambda retries the batch).
+ */
+export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/**
+ * Dummy credentials for emulators: s3rver's built-in key pair. The embedded emulators accept any
+ * key (kinesalite and dynalite by design, s3rver as lib/local/emulators.ts sets it up), as
+ * LocalStack does; these are used when the environment names none.
  */
 export const LOCAL_CREDENTIALS = Object.freeze({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
 
@@ -74,7 +87,8 @@ function baseConfig(service: Service, opts: ClientOptions) {
     region: resolveRegion(opts.region),
     ...(endpoint !== undefined ? { endpoint } : {}),
     ...(credentials !== undefined ? { credentials } : {}),
-    ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
+    retryMode: 'adaptive',
+    maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
   };
 }
 
@@ -90,7 +104,7 @@ export function kinesisClient(opts: ClientOptions = {}): KinesisClient {
 }
 
 /**
- * A DynamoDB client (low level; wrap it in `DynamoDBDocumentClient.from` for plain objects).
+ * A DynamoDB client (low level: the state store marshals its items itself, lib/state/dynamodb-codec.ts).
  *
  * @example
  * const dynamo = dynamoClient({ endpoint: emulators.dynamoEndpoint });

@@ -1,5 +1,6 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { KinesisInputRecord } from './kinesis';
+import { deaggregate } from './kpl';
 
 /**
  * The one place where Lambda's Kinesis event shape is read (STYLE: Kinesis rules in one place):
@@ -24,14 +25,20 @@ export function shardIdOf(r: KinesisStreamRecord): string {
   return i > 0 ? id.slice(0, i) : 'shardId-unknown';
 }
 
-/** The event's records grouped by shard, each group in delivery order (Lambda delivers one shard per event). */
+/**
+ * The event's records grouped by shard, each group in delivery order (Lambda delivers one shard per
+ * event), KPL aggregates replaced by their user records (a corrupt one stays one record, marked
+ * with `decodeError`).
+ */
 export function recordsByShard(event: KinesisStreamEvent): Map<string, KinesisInputRecord[]> {
   const byShard = new Map<string, KinesisInputRecord[]>();
   for (const r of event.Records ?? []) {
     const rec = recordFromEvent(r);
-    const list = byShard.get(rec.shardId);
-    if (list) list.push(rec);
-    else byShard.set(rec.shardId, [rec]);
+    let list = byShard.get(rec.shardId);
+    if (!list) byShard.set(rec.shardId, (list = []));
+    const users = deaggregate(rec);
+    if (users.length === 1) list.push(users[0]);
+    else for (const u of users) list.push(u);
   }
   return byShard;
 }

@@ -6,19 +6,29 @@ import { InputDStream } from './input-dstream';
 
 /**
  * One Kinesis record as the engines see it, independent of the Lambda event shape: the raw bytes,
- * the shard, the sequence number (a decimal string: compare with BigInt) and the arrival time.
+ * the shard, the sequence number (a decimal string: compare with BigInt) and the arrival time. A
+ * KPL-aggregated record reaches the engines as its user records (lib/sources/kpl.ts): each has the
+ * aggregate's shard, sequence number and arrival time, and its own `subSequenceNumber`.
  */
 export interface KinesisInputRecord {
   shardId: string;
   /** The stream's ARN (Lambda's `eventSourceARN`): records of two streams never share a checkpoint. */
   streamArn?: string;
   sequenceNumber: string;
-  /** A user record's index inside a KPL aggregate (absent for a plain record). */
+  /**
+   * The index of this user record in its KPL aggregate (0..n-1); absent on a plain record. A
+   * position is (sequenceNumber, subSequenceNumber).
+   */
   subSequenceNumber?: number;
   partitionKey?: string;
   /** Kinesis's ApproximateArrivalTimestamp, in epoch milliseconds. */
   arrivalMs: number;
   data: Uint8Array;
+  /**
+   * Set on a record that claims to be a KPL aggregate but is corrupt (bad MD5, truncated or
+   * invalid protobuf): what is wrong. Every source refuses it with a RecordDecodeError.
+   */
+  decodeError?: string;
 }
 
 /** A record that cannot be decoded: counted, logged with shard and sequence number, skipped. */
@@ -27,10 +37,18 @@ export class RecordDecodeError extends Error {
     readonly shardId: string,
     readonly sequenceNumber: string,
     reason: string,
+    /** The user record's index in its KPL aggregate, if it came from one. */
+    readonly subSequenceNumber?: number,
   ) {
-    super(`cannot decode record ${sequenceNumber} of ${shardId}: ${reason}`);
+    const sub = subSequenceNumber === undefined ? '' : ` (user record ${subSequenceNumber})`;
+    super(`cannot decode record ${sequenceNumber}${sub} of ${shardId}: ${reason}`);
     this.name = 'RecordDecodeError';
   }
+}
+
+/** The RecordDecodeError of `record` for `reason`. */
+function decodeErrorOf(record: KinesisInputRecord, reason: string): RecordDecodeError {
+  return new RecordDecodeError(record.shardId, record.sequenceNumber, reason, record.subSequenceNumber);
 }
 
 /** Lines longer than this many UTF-8 bytes are a decode error (Kinesis records are at most 1 MiB, 10 MiB if raised). */
@@ -46,7 +64,7 @@ export function decodeLines(record: KinesisInputRecord, maxLineBytes = DEFAULT_M
   const bytes = Buffer.isBuffer(record.data)
     ? record.data
     : Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength);
-  if (!isUtf8(bytes)) throw new RecordDecodeError(record.shardId, record.sequenceNumber, 'invalid UTF-8');
+  if (!isUtf8(bytes)) throw decodeErrorOf(record, 'invalid UTF-8');
   const text = bytes.toString('utf8');
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
@@ -55,9 +73,8 @@ export function decodeLines(record: KinesisInputRecord, maxLineBytes = DEFAULT_M
     // The '\r' of a CRLF is part of the line ending, not of the line (it must not count toward the limit).
     if (l.endsWith('\r')) lines[i] = l = l.slice(0, -1);
     if (l.length > maxLineBytes / 4 && Buffer.byteLength(l, 'utf8') > maxLineBytes) {
-      throw new RecordDecodeError(
-        record.shardId,
-        record.sequenceNumber,
+      throw decodeErrorOf(
+        record,
         `line ${i + 1} is longer than ${maxLineBytes} bytes (raise maxLineBytes in the pipeline options if intended)`,
       );
     }
@@ -68,18 +85,22 @@ export function decodeLines(record: KinesisInputRecord, maxLineBytes = DEFAULT_M
 /**
  * The stream of a pipeline's Kinesis records, decoded by `decode` (one record to zero or more
  * elements). Engines feed it: the in-memory engine by arrival time (`addRecords`), the serverless
- * engine through its map phase.
+ * engine through its map phase. Records are user records (KPL aggregates de-aggregated first); a
+ * record marked with `decodeError` (a corrupt aggregate) is refused with a RecordDecodeError.
  */
 export class KinesisInputDStream<T> extends InputDStream<T> {
   private readonly pending = new Map<number, T[]>();
   /** Records that could not be decoded (in-memory engine), with their errors. */
   readonly decodeErrors: RecordDecodeError[] = [];
+  /** One record to its elements; throws RecordDecodeError when it cannot be decoded. */
+  readonly decode: (record: KinesisInputRecord) => T[];
 
-  constructor(
-    ssc: StreamingContext,
-    readonly decode: (record: KinesisInputRecord) => T[],
-  ) {
+  constructor(ssc: StreamingContext, decode: (record: KinesisInputRecord) => T[]) {
     super(ssc);
+    this.decode = (record) => {
+      if (record.decodeError !== undefined) throw decodeErrorOf(record, record.decodeError);
+      return decode(record);
+    };
   }
 
   /**
@@ -148,7 +169,7 @@ StreamingContext.prototype.kinesisStream = function <T>(
     try {
       return [decode(r.data, r)];
     } catch (e) {
-      throw new RecordDecodeError(r.shardId, r.sequenceNumber, (e as Error).message);
+      throw decodeErrorOf(r, (e as Error).message);
     }
   });
 };

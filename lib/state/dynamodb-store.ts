@@ -7,7 +7,7 @@ import {
   BatchWriteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
+  paginateQuery,
   type ConsumedCapacity,
   type DynamoDBClient,
   type PutItemCommandOutput,
@@ -34,7 +34,8 @@ import {
 import { toConditionExpression } from './dynamodb-condition';
 import { copyItem, isExpired, keyId, validateItem, validateKey, validatePartitionKey } from './item';
 import { skMatches, skRange, validateLimit } from './query-range';
-import { backoffDelayMs, DEFAULT_RETRY_POLICY, isThrottlingError, sleep, type RetryPolicy } from './retry';
+import { sleep } from '../util/backoff';
+import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
 import { StatsCounter } from './stats';
 import {
   StateStoreError,
@@ -47,14 +48,17 @@ import {
 
 /** Options of `DynamoDbStateStore`. */
 export interface DynamoDbStateStoreOptions {
-  /** The client, created once outside the handler (its own retry strategy stays in force). */
+  /**
+   * The client, created once outside the handler. Its retry strategy retries throttled requests
+   * (lib/runtime/clients.ts: adaptive mode); the store adds no retry of its own on top.
+   */
   client: DynamoDBClient;
   /** A table with string keys `pk` (hash) and `sk` (range), as `createStateTable` makes. */
   tableName: string;
   /** The clock that decides expiry, in epoch milliseconds. @default Date.now */
   now?: () => number;
   /**
-   * Retries of throttled requests (on top of the SDK's) and of unprocessed batch items.
+   * Resends of the items a BatchWriteItem left unprocessed.
    * @default DEFAULT_RETRY_POLICY (10 attempts, delays from 25 ms doubling to 2 s)
    */
   retry?: Partial<RetryPolicy>;
@@ -285,14 +289,12 @@ export class DynamoDbStateStore implements StateStore {
       ...(pageSize === undefined ? {} : { Limit: pageSize }),
       ...keyCondition(pk, lo, hi),
     };
-    let start: DynamoRecord | undefined;
-    do {
-      const page = await this.send('Query', () =>
-        this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: start })),
-      );
+    // The SDK's paginator follows LastEvaluatedKey; each page is one request, counted as such.
+    for await (const page of paginateQuery({ client: this.client }, input)) {
+      this.counters.request('Query');
+      this.countCapacity('Query', page.ConsumedCapacity);
       if (onPage(page.Items ?? [])) return;
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
   }
 
   /**
@@ -335,25 +337,15 @@ export class DynamoDbStateStore implements StateStore {
     }
   }
 
-  /**
-   * Sends one request, counting it and its consumed capacity; a throttled request (once the SDK's
-   * own retries are spent, or from a client without them) is sent again with backoff.
-   */
+  /** Sends one request (the client retries throttling), counting it and its consumed capacity. */
   private async send<T extends { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }>(
     operation: Operation,
     request: () => Promise<T>,
   ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      this.counters.request(operation);
-      try {
-        const out = await request();
-        this.countCapacity(operation, out.ConsumedCapacity);
-        return out;
-      } catch (error) {
-        if (!isThrottlingError(error) || attempt >= this.retry.maxAttempts) throw error;
-        await sleep(backoffDelayMs(attempt, this.retry));
-      }
-    }
+    this.counters.request(operation);
+    const out = await request();
+    this.countCapacity(operation, out.ConsumedCapacity);
+    return out;
   }
 
   private countCapacity(

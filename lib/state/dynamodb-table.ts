@@ -6,13 +6,13 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   UpdateTimeToLiveCommand,
+  waitUntilTableExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { sleep } from './retry';
 import { StateStoreError } from './types';
 
-/** How long `createStateTable` waits for the table to become ACTIVE. */
-const ACTIVE_TIMEOUT_MS = 5 * 60_000;
+/** How long `createStateTable` waits for the table to become ACTIVE, seconds. */
+const ACTIVE_TIMEOUT_S = 5 * 60;
 
 /** Errors of emulators that lack UpdateTimeToLive (dynalite answers UnknownOperationException). */
 const TTL_UNSUPPORTED = new Set(['UnknownOperationException', 'NotImplementedException', 'NotImplemented']);
@@ -61,16 +61,16 @@ export async function stateTableExists(client: DynamoDBClient, tableName: string
 }
 
 async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
-  const deadline = Date.now() + ACTIVE_TIMEOUT_MS;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 2000)) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === 'ACTIVE') return;
-    if (Date.now() + delay > deadline) {
-      throw new StateStoreError(
-        `table ${tableName} is still ${Table?.TableStatus} after ${ACTIVE_TIMEOUT_MS / 1000} s; check it in the console`,
-      );
-    }
-    await sleep(delay);
+  // The SDK's waiter (DescribeTable until ACTIVE); emulators create tables at once, so start small.
+  try {
+    await waitUntilTableExists(
+      { client, maxWaitTime: ACTIVE_TIMEOUT_S, minDelay: 0.02, maxDelay: 2 },
+      { TableName: tableName },
+    );
+  } catch (error) {
+    throw new StateStoreError(
+      `table ${tableName} did not become ACTIVE within ${ACTIVE_TIMEOUT_S} s (${(error as Error).message}); check it in the console`,
+    );
   }
 }
 

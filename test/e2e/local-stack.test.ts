@@ -4,7 +4,7 @@
  * stdout (pprint); the results equal the in-memory engine's for the same records, batch by batch.
  * Real processes, real sockets and real time: these are the few tests with sleeps.
  */
-import { mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -12,7 +12,8 @@ import { ServerlessEngine, setPprintWriter } from '../../lib';
 import { batchTimeOf } from '../../lib/plan/time';
 import { LOCAL_CREDENTIALS, dynamoClient, kinesisClient, s3Client } from '../../lib/local/clients';
 import { produce } from '../../lib/local/producer';
-import { startLocalRun, type LocalEndpoints, type LocalRun } from '../../lib/local/runner';
+import { startLocalRun, type LocalRun } from '../../lib/local/runner';
+import { runningRuns } from '../../lib/local/run-registry';
 import { DynamoDbStateStore } from '../../lib/state';
 import pipeline from '../../functions/network-wordcount/pipeline';
 import {
@@ -57,20 +58,16 @@ describe('dstream run + dstream produce (child processes, 2 shards)', () => {
     // The run's cwd is a scratch directory: its endpoints file goes there (functions/ is found from bin/).
     const cwd = tempDir();
     const run = children.dstream(['run', 'network-wordcount', '--shards', '2'], { cwd });
-    const endpointsFile = join(cwd, '.dstream', 'network-wordcount.json');
+    const stateDir = join(cwd, '.dstream');
     const endpoints = await poll(
       () => {
         if (run.proc.exitCode !== null) throw new Error(`dstream run exited early:\n${run.stderr}`);
-        if (!existsSync(endpointsFile)) return undefined;
-        try {
-          return JSON.parse(readFileSync(endpointsFile, 'utf8')) as LocalEndpoints;
-        } catch {
-          return undefined; // being written
-        }
+        return runningRuns(stateDir, 'network-wordcount').find((r) => r.pid === run.proc.pid);
       },
       'the endpoints file of dstream run',
       30_000,
     );
+    const endpointsFile = join(stateDir, readdirSync(stateDir)[0]);
     expect(endpoints.stream).toBe('dstream-network-wordcount');
 
     // A few hundred lines at 200 lines/s: they arrive over about two seconds, so in several batches.

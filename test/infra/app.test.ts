@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { buildApp } from '../../infra/build-app';
-import { PipelineConfigError, PipelineNotFoundError } from '../../infra/errors';
-import { availablePipelines, loadPipeline } from '../../infra/load-pipeline';
+import { PipelineConfigError, PipelineLoadError, PipelineNotFoundError } from '../../infra/errors';
+import { availablePipelines, DEFAULT_FUNCTIONS_DIR, loadPipeline } from '../../infra/load-pipeline';
 import { stackNameFor } from '../../infra/pipeline-stack';
 import { FIXTURE_FUNCTIONS_DIR, newApp, ROOT } from './support';
 
@@ -65,6 +65,16 @@ describe('buildApp', () => {
     template.resourceCountIs('AWS::SQS::Queue', 1);
   });
 
+  test.each(['abc', '1.5', '0', '-3'])(
+    'rejects shardCount=%s, saying what a shard count is',
+    async (value) => {
+      const app = newApp({ pipeline: 'demo', functionsDir: FIXTURE_FUNCTIONS_DIR, shardCount: value });
+      await expect(buildApp(app)).rejects.toThrow(
+        `Context shardCount must be a whole number of shards from 1 to 10000 (e.g. -c shardCount=2), got "${value}".`,
+      );
+    },
+  );
+
   test('rejects an unknown removalPolicy', async () => {
     const app = newApp({ pipeline: 'demo', functionsDir: FIXTURE_FUNCTIONS_DIR, removalPolicy: 'snapshot' });
     await expect(buildApp(app)).rejects.toThrow(PipelineConfigError);
@@ -84,6 +94,13 @@ describe('loadPipeline', () => {
       join(tmp, 'no-index', 'pipeline.ts'),
       "export default { name: 'no-index', batchInterval: 1 };\n",
     );
+    mkdirSync(join(tmp, 'bad-window'));
+    writeFileSync(
+      join(tmp, 'bad-window', 'pipeline.ts'),
+      `import { definePipeline } from ${JSON.stringify(join(ROOT, 'lib'))};\n` +
+        "export default definePipeline({ name: 'bad-window', batchInterval: 1 }, (ssc) => ssc.kinesisTextStream().window(1.5, 1).pprint());\n",
+    );
+    writeFileSync(join(tmp, 'bad-window', 'index.ts'), 'export const handler = 1;\n');
     mkdirSync(join(tmp, 'bad-export'));
     writeFileSync(join(tmp, 'bad-export', 'pipeline.ts'), 'export default 42;\n');
     writeFileSync(join(tmp, 'bad-export', 'index.ts'), 'export const handler = 1;\n');
@@ -98,9 +115,17 @@ describe('loadPipeline', () => {
     });
   });
 
+  test("reads the allowed lateness of a definePipeline pipeline (the closer-behind alarm's default)", async () => {
+    await expect(loadPipeline(DEFAULT_FUNCTIONS_DIR, 'network-wordcount')).resolves.toMatchObject({
+      name: 'network-wordcount',
+      batchInterval: 1,
+      allowedLateness: 2,
+    });
+  });
+
   test('lists only folders with both pipeline.ts and index.ts', () => {
     expect(availablePipelines(FIXTURE_FUNCTIONS_DIR)).toEqual(['demo']);
-    expect(availablePipelines(tmp)).toEqual(['bad-export']);
+    expect(availablePipelines(tmp)).toEqual(['bad-export', 'bad-window']);
     expect(availablePipelines(join(tmp, 'missing'))).toEqual([]);
   });
 
@@ -131,6 +156,17 @@ describe('loadPipeline', () => {
   test('explains a default export without name and batchInterval', async () => {
     await expect(loadPipeline(tmp, 'bad-export')).rejects.toThrow(
       /must default-export a pipeline with a string name and a numeric batchInterval/,
+    );
+  });
+
+  test("refuses an invalid pipeline with definePipeline's message (window 1.5 s on a 1 s batch)", async () => {
+    const err = await loadPipeline(tmp, 'bad-window').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineLoadError);
+    expect((err as Error).message).toBe(
+      `${join(tmp, 'bad-window', 'pipeline.ts')} cannot be loaded: pipeline 'bad-window' is invalid: window duration (1.5 s) must be a multiple of the batch interval of its parent stream (1 s). Choose window duration as k * 1 s, e.g. 2 s.`,
+    );
+    await expect(buildApp(newApp({ pipeline: 'bad-window', functionsDir: tmp }))).rejects.toThrow(
+      PipelineLoadError,
     );
   });
 
@@ -202,5 +238,26 @@ describe('npx cdk synth (the CLI, cdk.json, infra/app.ts), offline, without cred
     expect(r.stderr).toContain('Pipeline "nope" not found');
     expect(r.stderr).toContain(': demo.');
     expect(existsSync(join(out, 'DStream-nope.template.json'))).toBe(false);
+  });
+
+  test("refuses an invalid pipeline (window(1.5, 1) on a 1 s batch) with definePipeline's message", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dstream-invalid-'));
+    try {
+      mkdirSync(join(dir, 'bad'));
+      writeFileSync(
+        join(dir, 'bad', 'pipeline.ts'),
+        `import { definePipeline } from ${JSON.stringify(join(ROOT, 'lib'))};\n` +
+          "export default definePipeline({ name: 'bad', batchInterval: 1 }, (ssc) => ssc.kinesisTextStream().window(1.5, 1).pprint());\n",
+      );
+      writeFileSync(join(dir, 'bad', 'index.ts'), 'export const handler = 1;\n');
+      const r = cdk('synth', '--quiet', '-c', 'pipeline=bad', '-c', `functionsDir=${dir}`);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain(
+        "pipeline 'bad' is invalid: window duration (1.5 s) must be a multiple of the batch interval of its parent stream (1 s).",
+      );
+      expect(existsSync(join(out, 'DStream-bad.template.json'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

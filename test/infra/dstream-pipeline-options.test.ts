@@ -6,6 +6,8 @@ import type { IConstruct } from 'constructs';
 import {
   closerScheduleMinutes,
   defaultBatchingWindowSeconds,
+  defaultCloserBehindThreshold,
+  defaultCloserTimeout,
   defaultIteratorAgeThreshold,
   DStreamPipeline,
 } from '../../infra/dstream-pipeline';
@@ -148,18 +150,28 @@ describe('a provisioned stream, a tuned event source, deleted with the stack', (
     );
   });
 
-  test('sizes the functions, keeps logs one week, alarms on the given iterator age', () => {
-    for (const handler of ['index.handler', 'index.closer']) {
+  test('sizes the functions, keeps logs one week, alarms on the given iterator age and closer lag', () => {
+    for (const [handler, timeout] of [
+      ['index.handler', 30],
+      ['index.closer', 180],
+    ] as const) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Handler: handler,
         MemorySize: 512,
-        Timeout: 30,
+        Timeout: timeout,
       });
     }
+    // limitCloserConcurrency: false
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function')))
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'IteratorAge',
       Threshold: 600000,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OldestOpenBatchAgeMs',
+      Threshold: 300000,
     });
   });
 
@@ -284,4 +296,27 @@ describe('defaults derived from the batch interval', () => {
   ])('batch interval %p s: iterator age alarm above %p s', (interval, seconds) => {
     expect(defaultIteratorAgeThreshold(interval).toSeconds()).toBe(seconds);
   });
+
+  test.each([
+    [1, 2],
+    [90, 2],
+    [120, 3],
+    [600, 11],
+    [3600, 15],
+  ])(
+    'batch interval %p s: the closer times out after %p minutes (its period plus one, at most 15)',
+    (interval, minutes) => {
+      expect(defaultCloserTimeout(interval).toMinutes()).toBe(minutes);
+    },
+  );
+
+  test.each([
+    [1, 2, 120],
+    [30, 31, 331],
+  ])(
+    'batch interval %p s, lateness %p s: the closer-behind alarm above %p s',
+    (interval, lateness, seconds) => {
+      expect(defaultCloserBehindThreshold(interval, lateness).toSeconds()).toBe(seconds);
+    },
+  );
 });

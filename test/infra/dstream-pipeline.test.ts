@@ -46,17 +46,17 @@ describe('stream', () => {
 
 describe('functions', () => {
   test.each([
-    ['handler', 'index.handler'],
-    ['closer', 'index.closer'],
+    ['handler', 'index.handler', 60, {}],
+    ['closer', 'index.closer', 120, { DSTREAM_CLOSER_SCHEDULE_SECONDS: '60' }],
   ])(
     '%s: Node.js 22 on arm64, bundled from the pipeline folder, with the DSTREAM_* and Powertools environment',
-    (_name, handler) => {
+    (_name, handler, timeout, extra) => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Handler: handler,
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         MemorySize: 1024,
-        Timeout: 60,
+        Timeout: timeout,
         Environment: {
           Variables: {
             DSTREAM_PIPELINE: 'demo',
@@ -65,6 +65,9 @@ describe('functions', () => {
             DSTREAM_STREAM_NAME: { Ref: Match.anyValue() },
             POWERTOOLS_SERVICE_NAME: 'demo',
             POWERTOOLS_METRICS_NAMESPACE: 'DStream',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            NODE_OPTIONS: '--enable-source-maps',
+            ...extra,
           },
         },
         LoggingConfig: { LogGroup: { Ref: Match.anyValue() } },
@@ -218,8 +221,22 @@ describe('scheduled closer', () => {
     });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
       Qualifier: '$LATEST',
     });
+  });
+
+  test('one run at a time: reserved concurrency 1, a timeout past the period, the period in its environment', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.closer',
+      ReservedConcurrentExecutions: 1,
+      Timeout: 120,
+      Environment: { Variables: Match.objectLike({ DSTREAM_CLOSER_SCHEDULE_SECONDS: '60' }) },
+    });
+    const handler = Object.values(
+      template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }),
+    )[0];
+    expect(handler.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 });
 
@@ -316,6 +333,47 @@ describe('dashboard', () => {
   test('has no user-metrics widget unless userMetrics are given', () => {
     expect(body).not.toContain('Pipeline outputs');
   });
+
+  test("Spark's Streaming tab: input rate per second, the three delays per batch, batches waiting", () => {
+    expect(body).toContain('records / PERIOD(records)');
+    expect(body).toContain('Input rate (records/s)');
+    for (const metric of [
+      'SchedulingDelayMs',
+      'ProcessingTimeMs',
+      'TotalDelayMs',
+      'BatchesWaiting',
+      'OldestOpenBatchAgeMs',
+    ])
+      expect(body).toContain(`\\"DStream\\",\\"${metric}\\",\\"Pipeline\\",\\"demo\\"`);
+    expect(body).toContain('closer-behind alarm');
+  });
+
+  test('a table of recent batches: Logs Insights over the batch completed lines of both functions', () => {
+    expect(body).toContain('\\"title\\":\\"Recent batches (newest first)\\"');
+    expect(body).toContain('\\"view\\":\\"table\\"');
+    expect(body).toContain(
+      "| fields batch, records, late, shards, schedulingDelayMs, processingTimeMs, totalDelayMs, closer\\\\n| filter message = 'batch completed'\\\\n| sort batchTime desc",
+    );
+    for (const fn of [pipeline.handler, pipeline.closer]) {
+      const group = stack.resolve(stack.getLogicalId(fn.logGroup.node.defaultChild as CfnElement));
+      expect(body).toContain(`SOURCE '",{"Ref":"${group}"},"'`);
+    }
+  });
+
+  test.each([
+    ['Kinesis write throttles', 'WriteProvisionedThroughputExceeded'],
+    ['Kinesis read throttles', 'ReadProvisionedThroughputExceeded'],
+    ['DynamoDB throttled requests', 'ThrottledRequests'],
+    ['DynamoDB read throttle events', 'ReadThrottleEvents'],
+    ['DynamoDB write throttle events', 'WriteThrottleEvents'],
+    ['DynamoDB system errors', 'SystemErrors'],
+    ['closer throttles', 'Throttles'],
+    ['closer concurrency', 'ConcurrentExecutions'],
+    ['closer ticks dropped', 'AsyncEventsDropped'],
+    ['failed-record destination delivery failures', 'DestinationDeliveryFailures'],
+  ])("operator's view: %s (%s)", (_what, metric) => {
+    expect(body).toContain(`\\"${metric}\\"`);
+  });
 });
 
 describe('alarms', () => {
@@ -362,8 +420,61 @@ describe('alarms', () => {
     });
   });
 
+  test('decode errors reported by the engine', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'DStream',
+      MetricName: 'DecodeErrors',
+      Dimensions: Match.arrayWith([{ Name: 'Pipeline', Value: 'demo' }]),
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  test('a closer falling behind: the oldest open batch older than the lateness plus 10 intervals (at least 2 minutes) for 3 minutes', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'DStream',
+      MetricName: 'OldestOpenBatchAgeMs',
+      Statistic: 'Maximum',
+      Threshold: 120_000,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  const metricsOf = (alarm: IConstruct) =>
+    template.findResources('AWS::CloudWatch::Alarm')[id(alarm)].Properties.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string; Namespace: string } };
+    }[];
+
+  test('Kinesis throttles, writes or reads, for 3 minutes', () => {
+    const metrics = metricsOf(pipeline.monitoring.kinesisThrottlesAlarm);
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(writes, 0) + FILL(reads, 0)');
+    expect(metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : [])).sort()).toEqual([
+      'ReadProvisionedThroughputExceeded',
+      'WriteProvisionedThroughputExceeded',
+    ]);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('throttled writes or reads'),
+      EvaluationPeriods: 3,
+    });
+  });
+
+  test('DynamoDB throttled requests and system errors of every operation the store sends, for 3 minutes', () => {
+    const metrics = metricsOf(pipeline.monitoring.dynamoDbAlarm);
+    const stats = metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric.MetricName] : []));
+    expect(stats.filter((n) => n === 'ThrottledRequests')).toHaveLength(4);
+    expect(stats.filter((n) => n === 'SystemErrors')).toHaveLength(4);
+    expect(metrics.find((m) => m.Expression)?.Expression).toMatch(
+      /^FILL\(throttledGetItem, 0\) \+ .*FILL\(errorsBatchWriteItem, 0\)$/,
+    );
+  });
+
   test('every alarm notifies the alarm topic on ALARM and on OK', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     const topic = { Ref: id(pipeline.monitoring.alarmTopic) };
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] });
   });

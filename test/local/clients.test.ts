@@ -1,5 +1,10 @@
+import { ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { AdaptiveRetryStrategy } from '@smithy/core/retry';
+import { startEmulators, type Emulators } from '../../lib/local/emulators';
+import { createStateTable, DynamoDbStateStore } from '../../lib/state';
 import {
+  DEFAULT_MAX_ATTEMPTS,
   dynamoClient,
   kinesisClient,
   LOCAL_CREDENTIALS,
@@ -74,5 +79,51 @@ describe('client factories', () => {
     expect(aws.config.forcePathStyle).toBeFalsy();
     local.destroy();
     aws.destroy();
+  });
+});
+
+describe('throttling is retried by the clients (adaptive mode), once', () => {
+  let emulators: Emulators;
+  beforeAll(async () => {
+    emulators = await startEmulators({ services: ['dynamodb'] });
+  });
+  afterAll(() => emulators.stop());
+
+  test('every factory uses the adaptive retry mode with DEFAULT_MAX_ATTEMPTS, unless told otherwise', async () => {
+    for (const make of [kinesisClient, dynamoClient, s3Client]) {
+      const client = make({ endpoint: 'http://127.0.0.1:1' });
+      expect(await client.config.maxAttempts()).toBe(DEFAULT_MAX_ATTEMPTS);
+      expect(client.config.retryMode).toBe('adaptive');
+      expect(await client.config.retryStrategy()).toBeInstanceOf(AdaptiveRetryStrategy);
+      client.destroy();
+    }
+    const two = dynamoClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 2 });
+    expect(await two.config.maxAttempts()).toBe(2);
+    two.destroy();
+  });
+
+  test('a throttled DynamoDB request is resent by the client, and the store counts one request', async () => {
+    const client = dynamoClient({ endpoint: emulators.dynamoEndpoint });
+    let throttles = 0;
+    let sent = 0;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        sent++;
+        if (throttles-- > 0) throw new ThrottlingException({ message: 'Rate exceeded', $metadata: {} });
+        return next(args);
+      },
+      { step: 'deserialize', name: 'throttleOnce' },
+    );
+    try {
+      await createStateTable(client, 'throttled');
+      throttles = 1;
+      sent = 0;
+      const store = new DynamoDbStateStore({ client, tableName: 'throttled' });
+      expect(await store.put({ pk: 'p', sk: 's', attrs: { n: 1 } })).toBe(true);
+      expect(sent).toBe(2);
+      expect(store.stats().totalRequests).toBe(1);
+    } finally {
+      client.destroy();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { execFile, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -154,4 +155,68 @@ describe('ensureStream and ensureBucket', () => {
       s3.destroy();
     }
   });
+});
+
+describe('the S3 emulator accepts any credentials, as LocalStack does', () => {
+  let emulators: Emulators;
+  beforeAll(async () => {
+    emulators = await startEmulators({ services: ['s3'] });
+  });
+  afterAll(() => emulators.stop());
+
+  test('an SDK client with keys s3rver has never heard of creates, writes, lists and reads', async () => {
+    const s3 = s3Client({
+      endpoint: emulators.s3Endpoint,
+      credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY' },
+    });
+    try {
+      await ensureBucket(s3, 'any-keys');
+      await s3.send(new PutObjectCommand({ Bucket: 'any-keys', Key: 'a.txt', Body: 'hello' }));
+      expect((await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toContain('any-keys');
+      const object = await s3.send(new GetObjectCommand({ Bucket: 'any-keys', Key: 'a.txt' }));
+      expect(await object.Body?.transformToString()).toBe('hello');
+    } finally {
+      s3.destroy();
+    }
+  });
+
+  const awsCli = spawnSync('aws', ['--version'], { encoding: 'utf8' });
+  const withCli = awsCli.status === 0 ? test : test.skip;
+  withCli(
+    `aws s3 (${(awsCli.stdout || awsCli.stderr || 'not installed').trim().split(' ')[0]}) with arbitrary keys: cp and ls work`,
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dstream-awscli-'));
+      const file = path.join(dir, 'hello.txt');
+      fs.writeFileSync(file, 'hello from the aws cli\n');
+      const env = {
+        PATH: process.env.PATH,
+        HOME: dir,
+        AWS_ACCESS_KEY_ID: 'someone-else',
+        AWS_SECRET_ACCESS_KEY: 'not-S3RVER',
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      };
+      const aws = (...args: string[]) =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+          execFile(
+            'aws',
+            [...args, '--endpoint-url', emulators.s3Endpoint],
+            { env, timeout: 30_000 },
+            (err, stdout, stderr) =>
+              resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          ),
+        );
+      try {
+        expect(await aws('s3', 'mb', 's3://cli-bucket')).toMatchObject({ code: 0 });
+        expect(await aws('s3', 'cp', file, 's3://cli-bucket/hello.txt')).toMatchObject({ code: 0 });
+        const listed = await aws('s3', 'ls', 's3://cli-bucket/');
+        expect(listed).toMatchObject({ code: 0, stderr: '' });
+        expect(listed.stdout).toMatch(/ 23 hello\.txt\n$/);
+        const buckets = await aws('s3', 'ls');
+        expect(buckets.stdout).toMatch(/ cli-bucket\n/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -45,6 +45,8 @@ export interface ReadRecord {
   sequenceNumber: string;
   partitionKey: string;
   text: string;
+  /** The raw bytes (a KPL aggregate is not text). */
+  data: Buffer;
 }
 
 /** Every record of every shard, read from TRIM_HORIZON to the current end, by shard id. */
@@ -70,6 +72,7 @@ export async function readStream(
           sequenceNumber: r.SequenceNumber ?? '',
           partitionKey: r.PartitionKey ?? '',
           text: Buffer.from(r.Data ?? new Uint8Array()).toString('utf8'),
+          data: Buffer.from(r.Data ?? new Uint8Array()),
         });
       }
       if ((page.Records ?? []).length === 0) break;

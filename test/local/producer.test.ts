@@ -6,6 +6,7 @@ import type {
 import { ProducerError, RecordTooLargeError } from '../../lib/local/errors';
 import { produce, PUT_RECORDS_LIMITS } from '../../lib/local/producer';
 import type { PutRecordsClient } from '../../lib/local/producer';
+import { kplDeaggregate } from '../helpers/kpl';
 import { numberedLines, readStream, startKinesis } from './fixtures';
 import type { KinesisFixture } from './fixtures';
 
@@ -84,6 +85,31 @@ describe('produce against kinesalite', () => {
       }
     }
     expect(shardOf.size).toBe(10);
+  });
+
+  test('aggregate packs lines into KPL records that aws-kinesis-agg reads back, each in input order', async () => {
+    const stream = await kinesis.newStream(2);
+    const lines = numberedLines(1000);
+    const result = await produce(lines, {
+      client: kinesis.client,
+      streamName: stream,
+      aggregate: true,
+      aggregateMaxBytes: 4000,
+    });
+    const records = [...(await readStream(kinesis.client, stream)).values()].flat();
+    // 1,000 lines of 10 bytes at most 4,000 bytes an aggregate (lines and framing): a few records.
+    expect(records.length).toBeGreaterThanOrEqual(1000 / Math.floor(4000 / 10));
+    expect(records.length).toBeLessThan(20);
+    expect(result).toEqual({ sent: records.length, linesSent: 1000, calls: 1, retries: 0 });
+    const read = records.flatMap((r) => {
+      const users = kplDeaggregate(r.data);
+      for (const u of users) expect(u.partitionKey).toBe(r.partitionKey);
+      const texts = users.map((u) => u.data.toString());
+      expect(texts).toEqual([...texts].sort());
+      return texts;
+    });
+    expect(read.sort()).toEqual(lines);
+    for (const r of records) expect(r.data.length).toBeLessThanOrEqual(4000 + 20);
   });
 });
 
@@ -198,5 +224,24 @@ describe('produce retries, limits and errors (stub client)', () => {
       /rate must be a positive number/,
     );
     await expect(produce(['a'], { client: stub, streamName: '' })).rejects.toThrow(/streamName is required/);
+    await expect(
+      produce(['a'], { client: stub, streamName: 's', aggregate: true, partitionKey: 'line' }),
+    ).rejects.toThrow(/Use partitionKey 'random' with aggregate/);
+    await expect(
+      produce(['a'], { client: stub, streamName: 's', aggregate: true, aggregateMaxBytes: 0 }),
+    ).rejects.toThrow(/aggregateMaxBytes must be an integer from 1 to 1048576, got 0/);
+  });
+
+  test('aggregate: a slow input still goes out at once, the lines typed so far in one record', async () => {
+    const stub = new StubKinesis();
+    async function* typed() {
+      yield 'a';
+      yield 'b';
+      await new Promise((r) => setTimeout(r, 150));
+      yield 'c';
+    }
+    const result = await produce(typed(), { client: stub, streamName: 's', aggregate: true, lingerMs: 20 });
+    expect(result).toEqual({ sent: 2, linesSent: 3, calls: 2, retries: 0 });
+    expect(stub.calls.map((c) => c.texts.length)).toEqual([1, 1]);
   });
 });

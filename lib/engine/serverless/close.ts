@@ -58,6 +58,20 @@ export class Closer {
 
   /** Closes every ready batch in order; returns the batch times this call closed. */
   async closeReady(leaseMs = this.options.leaseMs): Promise<number[]> {
+    const closed = await this.closeLoop(leaseMs);
+    // How far behind the clock the closer is (the "closer behind" alarm), sent even when zero.
+    const progress = await readProgress(this.ctx);
+    const now = this.ctx.now();
+    const behind = progress && now >= progress.next ? now - progress.next : 0;
+    this.ctx.gauge(
+      'BatchesWaiting',
+      progress && now >= progress.next ? Math.floor(behind / this.ctx.intervalMs) + 1 : 0,
+    );
+    this.ctx.gauge('OldestOpenBatchAgeMs', behind);
+    return closed;
+  }
+
+  private async closeLoop(leaseMs: number): Promise<number[]> {
     const { ctx } = this;
     const closed: number[] = [];
     while (closed.length < this.options.maxBatches) {

@@ -31,6 +31,11 @@ export class EngineContext {
     if (value !== 0) this.metrics?.count(name, value);
   }
 
+  /** Sends a gauge-like value, zero included (how far behind the closer is). */
+  gauge(name: EngineMetricName, value: number): void {
+    this.metrics?.count(name, value);
+  }
+
   /** Publishes the metrics counted so far. */
   flushMetrics(): void {
     this.metrics?.flush?.();

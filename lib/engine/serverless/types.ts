@@ -14,7 +14,9 @@ export interface EngineMetrics {
  * counts once however often Lambda re-delivers it: `RecordsIn`, `LateRecords`, `DecodeErrors`.
  * `FailedRecords` and `UserFunctionErrors` count map-phase attempts (each retry again).
  * `LogGaps` counts committed map-phase entries that expired before their batch closed (records lost:
- * the closer was stopped for longer than the pipeline's retention).
+ * the closer was stopped for longer than the pipeline's retention). `BatchesWaiting` and
+ * `OldestOpenBatchAgeMs` are sent (zero included) at the end of every `closeReady`: how far the
+ * closer is behind the clock.
  */
 export type EngineMetricName =
   | 'RecordsIn'
@@ -27,7 +29,9 @@ export type EngineMetricName =
   | 'SchedulingDelayMs'
   | 'ProcessingTimeMs'
   | 'TotalDelayMs'
-  | 'LogGaps';
+  | 'LogGaps'
+  | 'BatchesWaiting'
+  | 'OldestOpenBatchAgeMs';
 
 /** A shard as `listShards` names it: a shard id, or a shard id with its stream's ARN. */
 export type ShardRef = string | { shardId: string; streamArn?: string };
