@@ -62,7 +62,7 @@ export const planArb = (shardCounts: number[], faults: boolean, maxLines = 40) =
     .filter((p) => p.s <= p.w);
 
 /** Records per shard, in sequence order (sequence numbers grow with arrival time, as Kinesis's). */
-function recordsOf(plan: Delivery): Map<string, KinesisInputRecord[]> {
+export function recordsOf(plan: Delivery): Map<string, KinesisInputRecord[]> {
   const byShard = new Map<string, KinesisInputRecord[]>();
   for (let i = 0; i < plan.shards; i++) byShard.set(`shardId-${String(i).padStart(12, '0')}`, []);
   const sorted = plan.lines.map((l, i) => ({ ...l, i })).sort((x, y) => x.offsetMs - y.offsetMs || x.i - y.i);

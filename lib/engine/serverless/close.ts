@@ -146,12 +146,13 @@ export class Closer {
         states: result.states,
         summary: { records: content.records, late: content.late },
       };
-      const first = await markDone(ctx, done);
-      await advance(ctx.store, ctx, progress, t);
+      // Metrics go once, by the closer whose done marker landed, right after it: only a crash in
+      // between loses them (never counted twice).
+      if (await markDone(ctx, done)) this.report(t, startedAt, content, result.outputs);
       for (const h of histories) h.commit(t);
       this.entries.retain(held.fix);
       this.last = { fix: held.fix, done };
-      if (first) this.report(t, startedAt, content, result.outputs);
+      await advance(ctx.store, ctx, progress, t);
       return true;
     } catch (e) {
       for (const h of histories) h.abort();
