@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IResolvable } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -65,9 +65,10 @@ export interface DStreamPipelineProps {
    */
   readonly maxBatchingWindow?: Duration;
   /**
-   * Concurrent batches per shard (1 to 10). The map phase checkpoints per shard and drops records
-   * at or below the checkpoint, which holds only when a shard's batches run one at a time in
-   * order: keep 1 until ordering per key is proven to hold with more (synth warns above 1).
+   * Concurrent batches per shard: only 1 is accepted. The map phase commits a shard's records to
+   * its log in sequence order, each commit starting at the position the previous one ended; with a
+   * factor above 1 Lambda runs one shard's records concurrently, split by partition key, so one
+   * invocation's commit would cover (and drop) another's records. Scale with shards instead.
    * @default 1
    */
   readonly parallelizationFactor?: number;
@@ -326,12 +327,6 @@ export class DStreamPipeline extends Construct {
       onFailure,
     });
     this.handler.addEventSource(eventSource);
-    if ((props.parallelizationFactor ?? 1) > 1) {
-      Annotations.of(this).addWarningV2(
-        'dstream:parallelizationFactor',
-        `parallelizationFactor ${props.parallelizationFactor}: batches of one shard run concurrently, but the map phase checkpoints per shard and drops records at or below the checkpoint. Use it only once ordering per key is proven to hold.`,
-      );
-    }
     return eventSource;
   }
 
@@ -539,6 +534,14 @@ function validateProps(props: DStreamPipelineProps): void {
   checkInt(fail, 'shardCount', props.shardCount, 1, 10000);
   checkInt(fail, 'batchSize', props.batchSize, 1, 10000);
   checkInt(fail, 'parallelizationFactor', props.parallelizationFactor, 1, 10);
+  if ((props.parallelizationFactor ?? 1) > 1) {
+    fail(
+      `parallelizationFactor ${props.parallelizationFactor} is not supported: Lambda would run one shard's records ` +
+        'concurrently, split by partition key, but the map phase commits a shard in sequence order (each commit ' +
+        "starts where the previous one ended), so one invocation's commit would cover and drop another's records. " +
+        'Leave it at 1 and add shards (or use an on-demand stream) for throughput.',
+    );
+  }
   if (props.retryAttempts === -1)
     fail('retryAttempts -1 means infinite retries: one bad record would block its shard. Give 0 to 10000.');
   checkInt(fail, 'retryAttempts', props.retryAttempts, 0, 10000);

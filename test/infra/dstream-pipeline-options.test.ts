@@ -137,17 +137,10 @@ describe('a provisioned stream, a tuned event source, deleted with the stack', (
       MaximumRetryAttempts: 3,
       MaximumRecordAgeInSeconds: 7200,
       StartingPosition: 'LATEST',
-      ParallelizationFactor: 2,
+      ParallelizationFactor: 1,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-  });
-
-  test('warns at synth that a parallelization factor above 1 breaks per-shard checkpoints', () => {
-    Annotations.fromStack(stack).hasWarning(
-      '/Test/Pipeline',
-      Match.stringLikeRegexp('parallelizationFactor 2'),
-    );
   });
 
   test('sizes the functions, keeps logs one week, alarms on the given iterator age and closer lag', () => {
@@ -220,6 +213,11 @@ describe('invalid props', () => {
       'a parallelization factor of 11',
       { parallelizationFactor: 11 },
       'parallelizationFactor must be an integer from 1 to 10',
+    ],
+    [
+      'a parallelization factor of 2 (one shard in concurrent batches)',
+      { parallelizationFactor: 2 },
+      "parallelizationFactor 2 is not supported: Lambda would run one shard's records concurrently",
     ],
     [
       'a batching window above 5 minutes',

@@ -98,7 +98,6 @@ export const VARIANTS: Record<
       retryAttempts: 3,
       maxRecordAge: Duration.hours(2),
       startingPosition: StartingPosition.LATEST,
-      parallelizationFactor: 2,
       outputExpiration: Duration.days(30),
       failedRecordsRetention: Duration.days(3),
       memorySize: 512,

@@ -75,7 +75,7 @@ function setup(
   const store = new InFlightStore(new InMemoryStateStore({ now: () => clock.now }));
   const runs: Runs = new Map();
   const pipeline = definePipeline({ name: 'late-writes', batchInterval: 1, allowedLateness: 2 }, (ssc) =>
-    build(ssc).foreachRDD((rdd, t) => runs.set(t, [...(runs.get(t) ?? []), rdd.collect()])),
+    build(ssc).foreachRDD((rdd, t) => void runs.set(t, [...(runs.get(t) ?? []), rdd.collect()])),
   );
   const engine = (owner: string, leaseMs = 60_000) =>
     new ServerlessEngine(pipeline, {
