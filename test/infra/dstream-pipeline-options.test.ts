@@ -1,5 +1,5 @@
 import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Stream } from 'aws-cdk-lib/aws-kinesis';
 import type { IConstruct } from 'constructs';
