@@ -1,13 +1,17 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { definePipeline, type Pipeline } from '../lib';
 
-/** A Kinesis event as Lambda delivers it: base64 data, arrival time in seconds, one shard. */
+/**
+ * A Kinesis event as Lambda delivers it: base64 data, arrival time in seconds, one shard; sequence
+ * numbers count up from `firstSeq` + 1.
+ */
 export function kinesisEvent(
   lines: string[],
   arrivalMs: number,
   shardId = 'shardId-000000000000',
+  firstSeq = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n,
 ): KinesisStreamEvent {
-  let seq = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n;
+  let seq = firstSeq;
   const Records: KinesisStreamRecord[] = lines.map((line, i) => {
     seq += 1n;
     return {

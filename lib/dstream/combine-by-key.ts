@@ -62,7 +62,7 @@ export class ShuffledDStream<K, V, C> extends DStream<[K, C]> {
   protected compute(time: number): RDD<[K, C]> | undefined {
     const { add, map } = ShuffledDStream.combiner<K, V, C>(this.aggregator);
     if (!this.parent.pushTo(time, add)) return undefined;
-    return RDD.of(Array.from(map.entries()));
+    return RDD.of(map.toArray());
   }
 }
 

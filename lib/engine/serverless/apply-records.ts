@@ -10,7 +10,7 @@ import { batchTimeOf } from '../../plan/time';
 import { RecordDecodeError, type KinesisInputRecord } from '../../sources/kinesis';
 import { MapPhaseInputError } from './errors';
 import type { MapStage } from './map-stage';
-import { positionOf, type Position } from './positions';
+import { compareToRecord, positionOf, splitPosition, type Position } from './positions';
 
 type Combiner = ReturnType<typeof ShuffledDStream.combiner>;
 
@@ -79,17 +79,22 @@ export function applyRecords(
     undecodable: 0,
     decodeErrorList: [],
   };
-  let previous: Position | undefined;
+  const from = splitPosition(after);
+  let prevSeq = '';
+  let prevSub = -1;
+  let firstIndex = -1;
+  let lastIndex = -1;
   for (let k = 0; k < records.length; k++) {
     const r = records[k];
-    const pos = positionOf(r);
-    if (previous !== undefined && pos <= previous) {
+    const sub = r.subSequenceNumber ?? 0;
+    if (compareToRecord(r.sequenceNumber, sub, prevSeq, prevSub) <= 0) {
       throw new MapPhaseInputError(
         `records of ${r.shardId} are out of order at ${r.sequenceNumber}: give mapPhase one shard's records in sequence order.`,
       );
     }
-    previous = pos;
-    if (pos <= after) {
+    prevSeq = r.sequenceNumber;
+    prevSub = sub;
+    if (compareToRecord(r.sequenceNumber, sub, from.seq, from.sub) <= 0) {
       out.duplicates++;
       continue;
     }
@@ -110,9 +115,9 @@ export function applyRecords(
         );
       }
     }
-    out.first ??= pos;
+    if (firstIndex < 0) firstIndex = k;
     if (!decodedAny) {
-      out.last = pos;
+      lastIndex = k;
       out.processed++;
       out.undecodable++;
       if (r.arrivalMs > out.maxArrival) out.maxArrival = r.arrivalMs;
@@ -145,9 +150,14 @@ export function applyRecords(
       return out;
     }
     g.records++;
-    out.last = pos;
+    lastIndex = k;
     out.processed++;
     if (r.arrivalMs > out.maxArrival) out.maxArrival = r.arrivalMs;
+  }
+  // Positions are built for the two records that bound the entry only.
+  if (lastIndex >= 0) {
+    out.first = positionOf(records[firstIndex]);
+    out.last = positionOf(records[lastIndex]);
   }
   return out;
 }

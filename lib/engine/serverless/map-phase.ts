@@ -160,7 +160,7 @@ function entryOf(
       const shuffle = stage.combined.get(f.stream);
       if (shuffle) {
         const c = g.combiners[i];
-        group.combined[streamKey(shuffle)] = c ? Array.from(c.map.entries()) : [];
+        group.combined[streamKey(shuffle)] = c ? c.map.toArray() : [];
       } else {
         group.elements[streamKey(f.stream)] = g.elements[i];
       }

@@ -38,3 +38,19 @@ export function describePosition(p: Position): string {
 export function shardKeyOf(r: { shardId: string; streamArn?: string }): string {
   return r.streamArn ? `${r.streamArn}|${r.shardId}` : r.shardId;
 }
+
+/**
+ * Compares a record's (sequence number, sub-sequence number) with a position or another record's,
+ * without building position strings (the map phase's per-record check). Sequence numbers are
+ * decimal strings without leading zeros, as Kinesis gives them: a longer one is larger.
+ */
+export function compareToRecord(seq: string, sub: number, otherSeq: string, otherSub: number): number {
+  if (seq.length !== otherSeq.length) return seq.length - otherSeq.length;
+  if (seq !== otherSeq) return seq < otherSeq ? -1 : 1;
+  return sub - otherSub;
+}
+
+/** A position split into its sequence number (no leading zeros; '' for ZERO_POSITION) and sub-sequence number. */
+export function splitPosition(p: Position): { seq: string; sub: number } {
+  return { seq: sequenceOf(p), sub: Number(p.slice(65)) };
+}

@@ -103,7 +103,7 @@ function setFrontiers(stage: MapStage, t: number, content: BatchContent): void {
           merged.set(k, prev === undefined && !merged.has(k) ? c : merge(prev, c));
         }
       }
-      shuffle.generated.set(t, RDD.of(Array.from(merged.entries())));
+      shuffle.generated.set(t, RDD.of(merged.toArray()));
     } else {
       const key = streamKey(f.stream);
       const all: unknown[] = [];
