@@ -165,7 +165,7 @@ export interface StateRecord<K, S, U> {
   readonly owner: MapWithStateTable<K, S>;
   readonly mapped: U[];
   /** What this batch changed: keys removed (or timed out), and entries set or updated. */
-  readonly changes: { removed: K[]; updated: MapWithStateEntry<K, S>[] };
+  readonly changes: { removed: K[]; updated: MapWithStateEntry<K, S>[]; inserted: MapWithStateEntry<K, S>[] };
 }
 
 /** Spark's InternalMapWithStateDStream: one StateRecord per batch, from the previous one and the batch's data. */
@@ -193,7 +193,7 @@ export class InternalMapWithStateDStream<K, V, S, U> extends DStream<StateRecord
       states: table.table.view(table.table.head),
       owner: table,
       mapped: [],
-      changes: { removed: [], updated: [] },
+      changes: { removed: [], updated: [], inserted: [] },
     };
   }
 
@@ -247,14 +247,16 @@ export class InternalMapWithStateDStream<K, V, S, U> extends DStream<StateRecord
         owner.unindex(n, e.time);
       }
     }
-    const changes: StateRecord<K, S, U>['changes'] = { removed: [], updated: [] };
+    // What changed, for an engine that stores changes: keys removed, entries updated in place (same
+    // ordinal), entries inserted (new keys, or keys removed and set again: a new ordinal).
+    const changes: StateRecord<K, S, U>['changes'] = { removed: [], updated: [], inserted: [] };
     for (const n of w.changed) {
       const e = w.get(n);
-      if (e) changes.updated.push(e);
-      else {
-        const before = w.before(n);
+      const before = w.before(n);
+      if (!e) {
         if (before) changes.removed.push(before.key);
-      }
+      } else if (before && before.ord === e.ord) changes.updated.push(e);
+      else changes.inserted.push(e);
     }
     w.commit();
     return RDD.of([{ states: owner.table.view(time), owner, mapped, changes }]);

@@ -35,3 +35,21 @@ describe('serverless engine equals the in-memory engine (DynamoDbStateStore on d
     });
   }
 });
+
+describe('compaction at every point, warm and cold closers (DynamoDbStateStore on dynalite)', () => {
+  test.each([
+    ['a snapshot every batch', { compactionRatio: 0 }],
+    ['a snapshot after every delta', { maxDeltas: 1 }],
+    ['deltas only (never by size)', { compactionRatio: 1e9, maxDeltas: 1e9 }],
+    ['small snapshot pages (many items)', { pageBytes: 64 }],
+  ])('%s', async (_, tuning) => {
+    await fc.assert(
+      fc.asyncProperty(planArb([1, 2, 4], true, 15), async (plan) => {
+        expect(
+          await runDifferential(plan, await freshStoreFactory(), { ...tuning, coldCloser: true }),
+        ).toEqual([]);
+      }),
+      { numRuns: runs },
+    );
+  });
+});

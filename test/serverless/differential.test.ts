@@ -24,6 +24,23 @@ describe('serverless engine equals the in-memory engine (InMemoryStateStore)', (
     });
   }
 
+  // Compaction at every point of a run (a snapshot every batch, after every delta, or deltas only),
+  // with one closer warm and one cold (a new engine every call), switching between them at random.
+  test.each([
+    ['a snapshot every batch', { compactionRatio: 0 }],
+    ['a snapshot after every delta', { maxDeltas: 1 }],
+    ['a snapshot after three deltas', { maxDeltas: 3 }],
+    ['deltas only (never by size)', { compactionRatio: 1e9, maxDeltas: 1e9 }],
+    ['small snapshot pages (many items)', { pageBytes: 64 }],
+  ])('%s, warm and cold closers, 1-4 shards, with faults', async (_, tuning) => {
+    await fc.assert(
+      fc.asyncProperty(planArb([1, 2, 4], true), async (plan) => {
+        expect(await runDifferential(plan, undefined, { ...tuning, coldCloser: true })).toEqual([]);
+      }),
+      { numRuns: Math.ceil(runs / 2) },
+    );
+  });
+
   test('every template is exercised (a smoke run of each)', async () => {
     for (let template = 0; template < 8; template++) {
       const plan: Plan = {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { InMemoryStateStore } from '../../lib/state/in-memory-store';
-import type { StateStore } from '../../lib';
+import type { ServerlessEngineOptions, StateStore } from '../../lib';
 import { batchTimeOf } from '../../lib/plan/time';
 import type { KinesisInputRecord } from '../../lib';
 import {
@@ -84,9 +84,15 @@ export type StoreFactory = (now: () => number) => StateStore;
 export async function runDifferential(
   plan: Plan,
   makeStore: StoreFactory = (now) => new InMemoryStateStore({ now }),
+  engineOptions: Parameters<typeof runTemplateDifferential>[3] = {},
 ): Promise<string[]> {
   const t = templates(plan.b, plan.w, plan.s, plan.timeout)[plan.template];
-  return runTemplateDifferential(t, { ...plan, tail: plan.w + plan.s + plan.timeout + 1 }, makeStore);
+  return runTemplateDifferential(
+    t,
+    { ...plan, tail: plan.w + plan.s + plan.timeout + 1 },
+    makeStore,
+    engineOptions,
+  );
 }
 
 /** How records are made and delivered: batch interval, shards, lines, the delivery's seed, faults. */
@@ -105,6 +111,7 @@ export async function runTemplateDifferential(
   t: Template,
   plan: Delivery,
   makeStore: StoreFactory = (now) => new InMemoryStateStore({ now }),
+  engineOptions: Partial<ServerlessEngineOptions> & { coldCloser?: boolean } = {},
 ): Promise<string[]> {
   const interval = plan.b * 1000;
   const byShard = recordsOf(plan);
@@ -119,12 +126,14 @@ export async function runTemplateDifferential(
   const store = new FaultyStore(makeStore(() => clock));
   const actual: Outputs = new Map();
   const shardIds = Array.from(byShard.keys());
+  const { coldCloser, ...tuning } = engineOptions;
   const opts = {
     store,
     now: () => clock,
     listShards: async () => shardIds,
     leaseMs: 60_000,
     log: () => undefined,
+    ...tuning,
   };
   const closers = [
     new ServerlessEngine(pipelineOf(t, plan.b, actual), opts),
@@ -155,6 +164,8 @@ export async function runTemplateDifferential(
   const close = async () => {
     const which = random();
     if (plan.faults && random() < 0.15) store.armCrash(1 + Math.floor(random() * 6));
+    // With coldCloser, one of the two closers is a new engine every time (nothing in memory).
+    if (coldCloser) closers[1] = new ServerlessEngine(pipelineOf(t, plan.b, actual), opts);
     const results = await Promise.allSettled(
       which < 0.3 ? closers.map((c) => c.closeReady()) : [closers[which < 0.65 ? 0 : 1].closeReady()],
     );

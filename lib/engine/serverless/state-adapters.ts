@@ -19,11 +19,25 @@ import { ReducedWindowedDStream } from '../../dstream/reduce-by-key-and-window';
 import { StateDStream } from '../../dstream/update-state-by-key';
 import { normKey } from '../../util/key-map';
 
-/** One stored entry: `[key, value, ord]` (pairs) or `[key, state, time, ord]` (mapWithState). */
+/**
+ * One stored entry: `[key, value, ord]` (pairs) or `[key, state, time, ord]` (mapWithState). In a
+ * delta, an entry of a key that keeps its ordinal leaves the ordinal out (it is the bulk of what
+ * changes, and an ordinal is as costly to store as a count).
+ */
 export type StoredEntry = unknown[];
+
+/** Sorts entries by key when every key is a string: sorted keys compress far better. */
+export function sortByStringKey(entries: StoredEntry[]): StoredEntry[] {
+  for (const e of entries) if (typeof e[0] !== 'string') return entries;
+  return entries.sort((a, b) =>
+    (a[0] as string) < (b[0] as string) ? -1 : (a[0] as string) > (b[0] as string) ? 1 : 0,
+  );
+}
 
 /** The stored form of one kind of keyed state stream; `S` is its in-memory version. */
 export interface KeyedAdapter<S> {
+  /** Fields of a full stored entry (its last one is the ordinal). */
+  readonly width: number;
   /** The stream's batch for a version (undefined: no batch). */
   rddOf(state: S | undefined): RDD<unknown> | undefined;
   /**
@@ -67,6 +81,7 @@ interface PairsState {
 }
 
 class PairsAdapter implements KeyedAdapter<PairsState> {
+  readonly width = 3;
   private gen = 0;
 
   rddOf(state: PairsState | undefined): RDD<unknown> | undefined {
@@ -97,7 +112,7 @@ class PairsAdapter implements KeyedAdapter<PairsState> {
         if (json !== undefined ? json !== e.json : !Object.is(value, e.value) || e.json !== undefined) {
           e.value = value;
           e.json = json;
-          updated.push([key, value, e.ord]);
+          updated.push([key, value]);
         }
         e.key = key;
         e.gen = gen;
@@ -109,7 +124,11 @@ class PairsAdapter implements KeyedAdapter<PairsState> {
         index.delete(n);
       }
     }
-    return { removed, updated, state: { rdd: rdd as RDD<[unknown, unknown]>, index, nextOrd } };
+    return {
+      removed,
+      updated: sortByStringKey(updated),
+      state: { rdd: rdd as RDD<[unknown, unknown]>, index, nextOrd },
+    };
   }
 
   entries(state: PairsState): StoredEntry[] {
@@ -140,6 +159,7 @@ class PairsAdapter implements KeyedAdapter<PairsState> {
 type Table = MapWithStateTable<unknown, unknown>;
 
 class MapWithStateAdapter implements KeyedAdapter<Table> {
+  readonly width = 4;
   constructor(private readonly stream: InternalMapWithStateDStream<unknown, unknown, unknown, unknown>) {}
 
   rddOf(table: Table | undefined): RDD<unknown> | undefined {
@@ -151,7 +171,10 @@ class MapWithStateAdapter implements KeyedAdapter<Table> {
     if (!record) return { removed: [], updated: [], state: undefined };
     return {
       removed: record.changes.removed,
-      updated: record.changes.updated.map(stored),
+      updated: sortByStringKey([
+        ...record.changes.updated.map((e) => [e.key, e.state, e.time]),
+        ...record.changes.inserted.map(stored),
+      ]),
       state: record.owner,
     };
   }

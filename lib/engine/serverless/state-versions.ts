@@ -233,7 +233,16 @@ export class KeyedHistory<S = unknown> {
     for (const d of deltas) {
       const { r, u } = decode<Delta>(d.data as Uint8Array);
       for (const k of r) byKey.delete(normKey(k));
-      for (const e of u) byKey.set(normKey(e[0]), e);
+      for (const e of u) {
+        const n = normKey(e[0]);
+        // An entry stored without its ordinal keeps the one it had.
+        if (e.length < this.adapter.width) {
+          const had = byKey.get(n);
+          if (!had) throw new MissingHistoryError(this.stream.name, time);
+          e.push(had[had.length - 1]);
+        }
+        byKey.set(n, e);
+      }
     }
     return this.adapter.build(Array.from(byKey.values()), time, v.nextOrd);
   }
