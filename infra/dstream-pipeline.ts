@@ -446,9 +446,11 @@ export class DStreamPipeline extends Construct {
         POWERTOOLS_SERVICE_NAME: name,
         POWERTOOLS_METRICS_NAMESPACE: ENGINE_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // The looping closer closes every batch and keeps its state warm; a handler container that
+        // closed one would load the state cold.
         ...(isCloser
           ? { DSTREAM_CLOSER_SCHEDULE_SECONDS: String(closerScheduleMinutes(batchInterval) * 60) }
-          : {}),
+          : { DSTREAM_CLOSE_AFTER_MAP: 'false' }),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

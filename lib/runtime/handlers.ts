@@ -36,7 +36,11 @@ export interface HandlerOptions {
    * with each, as Lambda's events carry it. @default the shards seen so far, or those of env DSTREAM_STREAM_NAME
    */
   listShards?: () => Promise<ShardRef[]>;
-  /** Close ready batches at the end of each map-phase invocation. @default true */
+  /**
+   * Close ready batches at the end of each map-phase invocation (a handler container closing loads
+   * the state cold; the construct leaves closing to the scheduled closer, which keeps it warm).
+   * @default env DSTREAM_CLOSE_AFTER_MAP ('false' turns it off), else true
+   */
   closeAfterMap?: boolean;
   /**
    * Scheduled closer: the period of its schedule, ms. An invocation keeps closing batches until
@@ -184,7 +188,7 @@ export function kinesisHandler(
           failures.push({ itemIdentifier: records[0].sequenceNumber });
         }
       }
-      if (options.closeAfterMap !== false) {
+      if (options.closeAfterMap ?? process.env.DSTREAM_CLOSE_AFTER_MAP !== 'false') {
         try {
           await engine.closeReady({ leaseMs: leaseFor(context) });
         } catch (e) {

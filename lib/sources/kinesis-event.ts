@@ -1,16 +1,20 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { KinesisInputRecord } from './kinesis';
-import { deaggregate } from './kpl';
+import { deaggregate, isAggregated } from './kpl';
 
 /**
  * The one place where Lambda's Kinesis event shape is read (STYLE: Kinesis rules in one place):
  * base64 data to bytes, arrival time (seconds, fractional) to ms, shard id from the event id.
  */
 export function recordFromEvent(r: KinesisStreamRecord): KinesisInputRecord {
-  const shardId = shardIdOf(r);
+  return recordOf(r, shardIdOf(r));
+}
+
+function recordOf(r: KinesisStreamRecord, shardId: string): KinesisInputRecord {
+  // One object shape for every record (no conditional spread): the map phase's hot path reads them.
   return {
     shardId,
-    ...(r.eventSourceARN ? { streamArn: r.eventSourceARN } : {}),
+    streamArn: r.eventSourceARN || undefined,
     sequenceNumber: r.kinesis.sequenceNumber,
     partitionKey: r.kinesis.partitionKey,
     arrivalMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
@@ -32,13 +36,20 @@ export function shardIdOf(r: KinesisStreamRecord): string {
  */
 export function recordsByShard(event: KinesisStreamEvent): Map<string, KinesisInputRecord[]> {
   const byShard = new Map<string, KinesisInputRecord[]>();
+  let prefix = '';
+  let shardId = '';
+  let list: KinesisInputRecord[] = [];
   for (const r of event.Records ?? []) {
-    const rec = recordFromEvent(r);
-    let list = byShard.get(rec.shardId);
-    if (!list) byShard.set(rec.shardId, (list = []));
-    const users = deaggregate(rec);
-    if (users.length === 1) list.push(users[0]);
-    else for (const u of users) list.push(u);
+    // Lambda delivers one shard per event: the shard id string is parsed once, not per record.
+    if (!(prefix && r.eventID?.startsWith(prefix))) {
+      shardId = shardIdOf(r);
+      prefix = `${shardId}:`;
+      list = byShard.get(shardId) ?? [];
+      byShard.set(shardId, list);
+    }
+    const rec = recordOf(r, shardId);
+    if (!isAggregated(rec.data)) list.push(rec);
+    else for (const u of deaggregate(rec)) list.push(u);
   }
   return byShard;
 }

@@ -46,7 +46,7 @@ describe('stream', () => {
 
 describe('functions', () => {
   test.each([
-    ['handler', 'index.handler', 60, {}],
+    ['handler', 'index.handler', 60, { DSTREAM_CLOSE_AFTER_MAP: 'false' }],
     ['closer', 'index.closer', 120, { DSTREAM_CLOSER_SCHEDULE_SECONDS: '60' }],
   ])(
     '%s: Node.js 22 on arm64, bundled from the pipeline folder, with the DSTREAM_* and Powertools environment',
@@ -63,6 +63,7 @@ describe('functions', () => {
             DSTREAM_TABLE: { Ref: id(pipeline.table) },
             DSTREAM_BUCKET: { Ref: id(pipeline.outputBucket) },
             DSTREAM_STREAM_NAME: { Ref: Match.anyValue() },
+            DSTREAM_STREAM_ARN: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
             POWERTOOLS_SERVICE_NAME: 'demo',
             POWERTOOLS_METRICS_NAMESPACE: 'DStream',
             POWERTOOLS_LOG_LEVEL: 'INFO',

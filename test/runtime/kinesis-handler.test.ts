@@ -186,6 +186,28 @@ describe('kinesisHandler: records to closed batches', () => {
   });
 });
 
+describe('kinesisHandler: who closes', () => {
+  test('with env DSTREAM_CLOSE_AFTER_MAP=false (as the construct sets it) the handler only maps; the closer closes', async () => {
+    const counts: Counts = new Map();
+    const { clock, handler, closer } = deploy(countingPipeline(counts));
+    process.env.DSTREAM_CLOSE_AFTER_MAP = 'false';
+    try {
+      clock.ms = T0 + 2500;
+      await handler(
+        makeKinesisEvent([
+          { data: 'a', arrivalMs: T0 + 100 },
+          { data: 'b', arrivalMs: T0 + 1100 },
+        ]),
+      );
+      expect(counts.size).toBe(0);
+      expect(await closer()).toEqual({ closed: [T0 + 1000] });
+      expect(counts.get(T0 + 1000)).toEqual({ a: 1 });
+    } finally {
+      delete process.env.DSTREAM_CLOSE_AFTER_MAP;
+    }
+  });
+});
+
 describe('kinesisHandler: a user function that throws', () => {
   const boom = (l: string) => {
     if (l === 'boom') throw new Error('cannot handle boom');

@@ -94,7 +94,8 @@ export function applyRecords(
     }
     prevSeq = r.sequenceNumber;
     prevSub = sub;
-    if (compareToRecord(r.sequenceNumber, sub, from.seq, from.sub) <= 0) {
+    // Records come in order: once one is past the committed position, every later one is.
+    if (firstIndex < 0 && compareToRecord(r.sequenceNumber, sub, from.seq, from.sub) <= 0) {
       out.duplicates++;
       continue;
     }
