@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 /**
- * How batch data is stored (partials, history): JSON (with `undefined` kept, as in
+ * How batch data is stored (log entries, state, panes): JSON (with `undefined` kept, as in
  * `[k, [v, undefined]]` of outer joins), gzip-compressed. Values must be JSON data: strings,
  * numbers, booleans, null/undefined, arrays and plain objects (not Map, Set, Date or class
  * instances), as Spark requires serializable data.

@@ -37,7 +37,7 @@ export interface BatchStartedInfo {
 /** One shard's share of a closed batch. */
 export interface BatchShardInfo {
   shardId: string;
-  /** Partials merged from this shard. */
+  /** Map-phase log entries of this shard newly included in the batch. */
   partials: number;
   records: number;
   /** Records of this shard that arrived for an earlier batch, already closed (late). */
