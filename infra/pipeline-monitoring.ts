@@ -100,7 +100,8 @@ export const BATCH_COMPLETED_MESSAGE = 'batch completed';
  * system errors, the closer's throttles, concurrency and dropped schedule events, failed deliveries
  * to the on-failure destination; DynamoDB capacity, the alarms, the pipeline's own metrics.
  *
- * Alarms: iterator age, function errors, failed records, decode errors, Kinesis throttles,
+ * Alarms: iterator age, function errors, failed records, decode errors, records lost to expiry
+ * (LogGaps), Kinesis throttles,
  * DynamoDB throttles and system errors, and a closer falling behind (the oldest open batch).
  */
 export class PipelineMonitoring extends Construct {
@@ -116,6 +117,8 @@ export class PipelineMonitoring extends Construct {
   readonly failedRecordsAlarm: cloudwatch.Alarm;
   /** Records could not be decoded (invalid UTF-8, a corrupt KPL aggregate, a decode function that threw): skipped. */
   readonly decodeErrorsAlarm: cloudwatch.Alarm;
+  /** Committed records expired before their batch closed (the closer was stopped past the retention): lost. */
+  readonly logGapsAlarm: cloudwatch.Alarm;
   /** The stream throttled writes (producers) or reads (the event source) for 3 minutes. */
   readonly kinesisThrottlesAlarm: cloudwatch.Alarm;
   /** The state table throttled requests or returned system errors, for 3 minutes. */
@@ -167,6 +170,14 @@ export class PipelineMonitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.logGapsAlarm = new cloudwatch.Alarm(this, 'LogGapsAlarm', {
+      alarmDescription: `${props.pipelineName}: records committed by the map phase expired before their batch closed and are lost (the closer's log names the shard and positions); batches must close within the pipeline's retention.`,
+      metric: engineMetric(props.pipelineName, 'LogGaps', { period: FIVE_MINUTES }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.kinesisThrottlesAlarm = new cloudwatch.Alarm(this, 'KinesisThrottlesAlarm', {
       alarmDescription: `${props.pipelineName}: the stream throttled writes or reads for 3 minutes: add shards (or use on-demand mode), or slow the producers.`,
       metric: PipelineMonitoring.sumOf(this.kinesisThrottles(props), 'Kinesis throttles'),
@@ -211,6 +222,7 @@ export class PipelineMonitoring extends Construct {
       this.errorsAlarm,
       this.failedRecordsAlarm,
       this.decodeErrorsAlarm,
+      this.logGapsAlarm,
       this.kinesisThrottlesAlarm,
       this.dynamoDbAlarm,
       this.closerBehindAlarm,

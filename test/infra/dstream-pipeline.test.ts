@@ -433,6 +433,17 @@ describe('alarms', () => {
     });
   });
 
+  test('records lost to expiry (LogGaps): any, in five minutes', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'DStream',
+      MetricName: 'LogGaps',
+      Dimensions: Match.arrayWith([{ Name: 'Pipeline', Value: 'demo' }]),
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
   test('a closer falling behind: the oldest open batch older than the lateness plus 10 intervals (at least 2 minutes) for 3 minutes', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'DStream',
@@ -475,7 +486,7 @@ describe('alarms', () => {
   });
 
   test('every alarm notifies the alarm topic on ALARM and on OK', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     const topic = { Ref: id(pipeline.monitoring.alarmTopic) };
     template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topic], OKActions: [topic] });
   });
