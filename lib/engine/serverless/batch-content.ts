@@ -90,7 +90,8 @@ export async function computeFix(
   heads: readonly Head[],
   cache: EntryCache,
 ): Promise<Fix> {
-  const shardKeys = new Set([...Object.keys(prev?.shards ?? {}), ...heads.map((h) => h.shardKey)]);
+  const live = new Set(heads.map((h) => h.shardKey));
+  const shardKeys = new Set([...Object.keys(prev?.shards ?? {}), ...live]);
   const fix: Fix = { shards: {}, carried: (prev?.carried ?? []).filter(([, , o]) => o > t) };
   await Promise.all(
     Array.from(shardKeys).map(async (s) => {
@@ -101,7 +102,9 @@ export async function computeFix(
       cache.noteRead(s, from, entries);
       const last = entries[entries.length - 1];
       if (last) fix.shards[s] = [last.key, last.last];
-      else if (before) fix.shards[s] = before;
+      // A shard whose head expired (idle past the retention: a closed parent after resharding)
+      // leaves the cut; if it ever writes again, its log starts over.
+      else if (before && live.has(s)) fix.shards[s] = before;
       for (const e of entries) if (e.maxOrigin > t) fix.carried.push([s, e.key, e.maxOrigin]);
     }),
   );
