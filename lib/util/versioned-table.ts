@@ -126,20 +126,19 @@ export class VersionedTable<K, E extends TableEntry<K>> {
 
   /** @internal the entry of `norm` at `version`. */
   entryAt(norm: unknown, version: number): E | undefined {
-    if (version === this.version) return this.current.get(norm);
     for (const log of this.logsAfter(version)) if (log.old.has(norm)) return log.old.get(norm);
     return this.current.get(norm);
   }
 
   /** @internal the size of `version`. */
   sizeAt(version: number): number {
-    if (version === this.version) return this.current.size;
-    return this.logsAfter(version)[0].size;
+    const logs = this.logsAfter(version);
+    return logs.length ? logs[0].size : this.current.size;
   }
 
   /** @internal the entries of `version` in ordinal order. */
   entriesAt(version: number): Iterable<E> {
-    if (version === this.version) return this.current.values();
+    if (version === this.version && !this.open) return this.current.values();
     const atV = new Map<unknown, E | undefined>();
     const logs = this.logsAfter(version);
     // The oldest log after `version` holds its values: apply newest first so the oldest wins.
@@ -150,12 +149,16 @@ export class VersionedTable<K, E extends TableEntry<K>> {
     return out.sort((a, b) => a.ord - b.ord);
   }
 
-  /** The undo logs of the versions after `version`, oldest first (none for the current version). */
+  /**
+   * The undo logs of the changes made since `version`, oldest first: the committed versions after
+   * it, and a write in progress (or abandoned by a failed batch) on the current version.
+   */
   private logsAfter(version: number): UndoLog<E>[] {
-    if (version === this.version) return [];
+    const open = this.open ? [this.open] : [];
+    if (version === this.version) return open;
     const i = this.undo.findIndex((l) => l.base === version);
     if (i < 0) throw new VersionGoneError(version, this.versions);
-    return this.undo.slice(i);
+    return [...this.undo.slice(i), ...open];
   }
 
   /** Rolls the current map back to `version`, dropping the versions after it. */
