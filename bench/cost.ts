@@ -4,13 +4,12 @@
  * words) through kinesisHandler + closing the batch on DynamoDbStateStore, against a naive handler
  * that sends one UpdateItem ADD per word (and, for reference, one per distinct word of the event).
  */
-import { DynamoDBClient, UpdateItemCommand, CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { startEmulators } from '../lib/local/emulators';
-import { dynamoClient } from '../lib/local/clients';
+import { UpdateItemCommand, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { kinesisHandler } from '../lib/runtime';
 import { DynamoDbStateStore, createStateTable } from '../lib/state';
 import { generateLines } from './data';
 import { kinesisEvent, wordCountPipeline } from './events';
+import { startDynalite } from './metered';
 
 export interface CostResult {
   records: number;
@@ -29,19 +28,6 @@ export interface CostResult {
   /** Bytes of the batch's result (the changed state: one [word, count] per distinct word, as JSON). */
   changedStateBytes: number;
   ratioPerDistinctWord: number;
-}
-
-/** dynalite in this process, from the local stack's emulators, and a client for it. */
-async function startDynalite(): Promise<{ client: DynamoDBClient; stop: () => Promise<void> }> {
-  const emulators = await startEmulators({ services: ['dynamodb'] });
-  const client = dynamoClient({ endpoint: emulators.dynamoEndpoint });
-  return {
-    client,
-    stop: async () => {
-      client.destroy();
-      await emulators.stop();
-    },
-  };
 }
 
 export async function runCost(records = 10_000, vocabulary = 4_100): Promise<CostResult> {

@@ -9,7 +9,6 @@
  * this machine plus `DYNAMO_LATENCY_MS` per DynamoDB request it waits for; the closer is billed for
  * every second (it runs on a one-minute schedule and keeps closing until the next run).
  */
-import { definePipeline } from '../lib';
 import { rng } from './data';
 import {
   BatchDriver,
@@ -20,6 +19,7 @@ import {
   startDynalite,
   type BatchCost,
 } from './metered';
+import { dealKeys, runningTotals } from './metered';
 
 /** DESIGN's prices, us-east-1 2026. */
 export const PRICES = {
@@ -69,18 +69,12 @@ export async function runDollars(
   try {
     const shards = Array.from({ length: Math.max(1, Math.ceil(recordsPerSec / 1000)) }, (_, i) => `s${i}`);
     const name = `dollars-${recordsPerSec}`;
-    const pipeline = definePipeline({ name, batchInterval: 1, allowedLateness: 0.1 }, (ssc) => {
-      ssc
-        .kinesisTextStream()
-        .map((k) => [k, 1] as [string, number])
-        .updateStateByKey((vs: number[], s?: number) => (s ?? 0) + vs.length)
-        .foreachRDD(() => undefined);
-    });
+    const pipeline = runningTotals(name);
     const clock = { now: 0 };
     const store = await meteredTable(db.client, name, clock);
     const driver = new BatchDriver(pipeline, store, shards, clock);
     const r = rng(recordsPerSec);
-    const split = (keys: string[]) => shards.map((_, i) => keys.filter((_k, j) => j % shards.length === i));
+    const split = (keys: string[]) => dealKeys(keys, shards.length);
     const load = await driver.batch(1, split(allKeys(stateKeys)), 100);
     const costs: BatchCost[] = [];
     // One record per key update, as a producer sending one event per record would.

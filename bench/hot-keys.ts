@@ -7,9 +7,9 @@
  * read unit), warm closer; the snapshot (written once per compaction period) is reported apart,
  * with a cold closer's first read.
  */
-import { definePipeline } from '../lib';
 import { rng } from './data';
 import { BatchDriver, allKeys, meteredTable, randomKeys, startDynalite } from './metered';
+import { dealKeys, runningTotals } from './metered';
 
 export interface HotKeysRun {
   recordsPerSec: number;
@@ -33,18 +33,12 @@ export async function runHotKeys(
   const db = await startDynalite();
   try {
     const shards = Array.from({ length: Math.ceil(recordsPerSec / 1000) }, (_, i) => `s${i}`);
-    const pipeline = definePipeline({ name: 'hot', batchInterval: 1, allowedLateness: 0.1 }, (ssc) => {
-      ssc
-        .kinesisTextStream()
-        .map((k) => [k, 1] as [string, number])
-        .updateStateByKey((vs: number[], s?: number) => (s ?? 0) + vs.length)
-        .foreachRDD(() => undefined);
-    });
+    const pipeline = runningTotals('hot');
     const clock = { now: 0 };
     const store = await meteredTable(db.client, 'hot', clock);
     const driver = new BatchDriver(pipeline, store, shards, clock);
     const r = rng(7);
-    const split = (keys: string[]) => shards.map((_, i) => keys.filter((_k, j) => j % shards.length === i));
+    const split = (keys: string[]) => dealKeys(keys, shards.length);
     const load = await driver.batch(1, split(allKeys(stateKeys)), 100);
     let pages: [string, number] = ['', 0];
     for (const [pk, u] of store.writesByPk) if (pk.includes('#snap#') && u > pages[1]) pages = [pk, u];

@@ -7,15 +7,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ServerlessEngine,
+  definePipeline,
   type KinesisInputRecord,
   type Pipeline,
-  type StateStore,
   type StoreItem,
 } from '../lib';
 import { startEmulators } from '../lib/local/emulators';
 import { dynamoClient } from '../lib/local/clients';
-import { DynamoDbStateStore, createStateTable } from '../lib/state';
-import type { Condition, QueryOptions, StoreStats } from '../lib/state/types';
+import { DynamoDbStateStore, ForwardingStore, createStateTable } from '../lib/state';
+import type { Condition, QueryOptions } from '../lib/state/types';
 import { itemBytes } from '../lib/state/item';
 import { cpuNow } from './data';
 
@@ -38,10 +38,9 @@ const wcu = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 const rcu = (bytes: number) => bytes / 4096;
 
 /** A store that also adds up write and read units per partition key (estimated from item sizes). */
-export class MeteredStore implements StateStore {
+export class MeteredStore extends ForwardingStore {
   readonly writesByPk = new Map<string, number>();
   readonly readsByPk = new Map<string, number>();
-  constructor(readonly inner: StateStore) {}
 
   private wrote(items: StoreItem[]) {
     for (const i of items) this.writesByPk.set(i.pk, (this.writesByPk.get(i.pk) ?? 0) + wcu(itemBytes(i)));
@@ -50,32 +49,26 @@ export class MeteredStore implements StateStore {
     const bytes = items.reduce((n, i) => n + (i ? itemBytes(i) : 0), 0);
     this.readsByPk.set(pk, (this.readsByPk.get(pk) ?? 0) + Math.max(1, Math.ceil(rcu(bytes))));
   }
-  async get(pk: string, sk: string) {
+  override async get(pk: string, sk: string) {
     const item = await this.inner.get(pk, sk);
     this.read(pk, [item]);
     return item;
   }
-  async query(pk: string, options?: QueryOptions) {
+  override async query(pk: string, options?: QueryOptions) {
     const items = await this.inner.query(pk, options);
     this.read(pk, items);
     return items;
   }
-  async put(item: StoreItem, condition?: Condition) {
+  override async put(item: StoreItem, condition?: Condition) {
     const ok = await this.inner.put(item, condition);
     this.wrote([item]);
     return ok;
   }
-  async putAll(items: StoreItem[]) {
+  override async putAll(items: StoreItem[]) {
     await this.inner.putAll(items);
     this.wrote(items);
   }
-  deleteAll(keys: { pk: string; sk: string }[]) {
-    return this.inner.deleteAll(keys);
-  }
-  stats(): StoreStats {
-    return this.inner.stats();
-  }
-  resetStats() {
+  override resetStats() {
     this.inner.resetStats();
     this.writesByPk.clear();
     this.readsByPk.clear();
@@ -221,4 +214,22 @@ export function allKeys(n: number): string[] {
 /** Mean of numbers. */
 export function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
+/** Running totals (updateStateByKey) of one-key lines: the state benchmarks' pipeline. */
+export function runningTotals(name: string): Pipeline {
+  return definePipeline({ name, batchInterval: 1, allowedLateness: 0.1 }, (ssc) => {
+    ssc
+      .kinesisTextStream()
+      .map((k) => [k, 1] as [string, number])
+      .updateStateByKey((vs: number[], s?: number) => (s ?? 0) + vs.length)
+      .foreachRDD(() => undefined);
+  });
+}
+
+/** `keys` dealt to `shards` shards in turn. */
+export function dealKeys(keys: string[], shards: number): string[][] {
+  const out: string[][] = Array.from({ length: shards }, () => []);
+  keys.forEach((k, i) => out[i % shards].push(k));
+  return out;
 }

@@ -17,6 +17,7 @@ import {
   mean,
   meteredTable,
   randomKeys,
+  runningTotals,
   startDynalite,
   type BatchCost,
 } from './metered';
@@ -44,16 +45,6 @@ export interface StateRun {
   /** Write units per batch with the snapshot spread over its period. */
   amortizedWcu: number;
   hottestWcuPerBatch: number;
-}
-
-function runningTotals(name: string): Pipeline {
-  return definePipeline({ name, batchInterval: 1, allowedLateness: 0.1 }, (ssc) => {
-    ssc
-      .kinesisTextStream()
-      .map((k) => [k, 1] as [string, number])
-      .updateStateByKey((vs: number[], s?: number) => (s ?? 0) + vs.length)
-      .foreachRDD(() => undefined);
-  });
 }
 
 function mapWithState(name: string): Pipeline {

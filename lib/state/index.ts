@@ -10,6 +10,7 @@ export {
   type StoreItem,
   type StoreStats,
 } from './types';
+export { ForwardingStore } from './forwarding-store';
 export { InMemoryStateStore, type InMemoryStateStoreOptions } from './in-memory-store';
 export { DynamoDbStateStore, type DynamoDbStateStoreOptions } from './dynamodb-store';
 export { createStateTable, stateTableExists } from './dynamodb-table';

@@ -5,6 +5,7 @@ import { InMemoryEngineMetrics, kinesisHandler, closerHandler, engineFor } from 
 import type { HandlerOptions } from '../../lib/runtime';
 import { recordsByShard } from '../../lib/sources/kinesis-event';
 import { InMemoryStateStore } from '../../lib/state/in-memory-store';
+import { ForwardingStore } from '../../lib/state/forwarding-store';
 import wordcount from '../../functions/network-wordcount/pipeline';
 import { makeKinesisEvent, makeKinesisRecord, shardIdOf } from '../helpers/kinesis';
 
@@ -91,11 +92,11 @@ function sequenceNumbers(event: KinesisStreamEvent): string[] {
 }
 
 /** A store that can hold the next write of map-phase partials until the test resumes it. */
-class PausingStore implements StateStore {
+class PausingStore extends ForwardingStore {
   private pause: { arrived: () => void; gate: Promise<void> } | undefined;
-  constructor(private readonly inner: StateStore) {}
 
-  pauseNextPartials(): { reached: Promise<void>; resume: () => void } {
+  /** The next map-phase commit waits until `resume()`; `reached` resolves when it is waiting. */
+  pauseNextCommit(): { reached: Promise<void>; resume: () => void } {
     let arrived!: () => void;
     let resume!: () => void;
     const reached = new Promise<void>((r) => (arrived = r));
@@ -103,13 +104,7 @@ class PausingStore implements StateStore {
     this.pause = { arrived, gate };
     return { reached, resume };
   }
-  get(pk: string, sk: string) {
-    return this.inner.get(pk, sk);
-  }
-  query(pk: string, options?: Parameters<StateStore['query']>[1]) {
-    return this.inner.query(pk, options);
-  }
-  async put(item: StoreItem, condition?: Parameters<StateStore['put']>[1]) {
+  override async put(item: StoreItem, condition?: Parameters<StateStore['put']>[1]) {
     const pause = this.pause;
     if (pause && item.pk.includes('#log#')) {
       this.pause = undefined;
@@ -117,18 +112,6 @@ class PausingStore implements StateStore {
       await pause.gate;
     }
     return this.inner.put(item, condition);
-  }
-  putAll(items: StoreItem[]) {
-    return this.inner.putAll(items);
-  }
-  deleteAll(keys: { pk: string; sk: string }[]) {
-    return this.inner.deleteAll(keys);
-  }
-  stats() {
-    return this.inner.stats();
-  }
-  resetStats() {
-    this.inner.resetStats();
   }
 }
 
@@ -418,7 +401,7 @@ describe('kinesisHandler: late records', () => {
     // SHARD1's invocation (started just after 'b' arrived) stops before committing its entry, as a
     // throttled write retried with backoff would...
     clock.ms = T0 + 1000;
-    const paused = store.pauseNextPartials();
+    const paused = store.pauseNextCommit();
     const inFlight = kinesisHandler(pipeline, { ...options, closeAfterMap: false })(
       makeKinesisEvent([{ data: 'b', arrivalMs: T0 + 900, shardId: SHARD1 }]),
     );

@@ -9,6 +9,7 @@ import type { HandlerOptions } from '../../lib/runtime';
 import { powertoolsEmitter } from '../../lib/sinks/cloudwatch';
 import { recordsByShard } from '../../lib/sources/kinesis-event';
 import { InMemoryStateStore } from '../../lib/state/in-memory-store';
+import { ForwardingStore } from '../../lib/state/forwarding-store';
 import { makeKinesisEvent } from '../helpers/kinesis';
 
 /**
@@ -82,33 +83,14 @@ async function keysUnder(prefix: string): Promise<string[]> {
 }
 
 /** A store whose closer crashes once, right after a batch's outputs and before it is marked done. */
-class CrashBeforeDone implements StateStore {
+class CrashBeforeDone extends ForwardingStore {
   armed = true;
-  constructor(private readonly inner: StateStore) {}
-  get(pk: string, sk: string) {
-    return this.inner.get(pk, sk);
-  }
-  query(pk: string, options?: Parameters<StateStore['query']>[1]) {
-    return this.inner.query(pk, options);
-  }
-  async put(item: StoreItem, condition?: Parameters<StateStore['put']>[1]) {
+  override async put(item: StoreItem, condition?: Parameters<StateStore['put']>[1]) {
     if (this.armed && item.sk.endsWith('#done')) {
       this.armed = false;
       throw new Error('closer crashed (injected) after the outputs, before marking the batch done');
     }
     return this.inner.put(item, condition);
-  }
-  putAll(items: StoreItem[]) {
-    return this.inner.putAll(items);
-  }
-  deleteAll(keys: { pk: string; sk: string }[]) {
-    return this.inner.deleteAll(keys);
-  }
-  stats() {
-    return this.inner.stats();
-  }
-  resetStats() {
-    this.inner.resetStats();
   }
 }
 

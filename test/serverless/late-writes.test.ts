@@ -4,21 +4,21 @@
  * Writes are held in flight by the store and land later, as a timed-out Lambda's request does; the
  * invocation that sent one is dead (its promise is left pending, never awaited).
  */
-import type { DStream, KinesisInputRecord, StateStore, StoreItem, StreamingContext } from '../../lib';
+import type { DStream, KinesisInputRecord, StoreItem, StreamingContext } from '../../lib';
 import { definePipeline, ServerlessEngine } from '../../lib';
 import { InMemoryStateStore } from '../../lib/state/in-memory-store';
-import type { Condition, QueryOptions } from '../../lib/state/types';
+import type { Condition } from '../../lib/state/types';
+import { ForwardingStore } from '../../lib/state';
 
 const BASE = 1_700_000_000_000;
 const T = (k: number) => BASE + k * 1000;
 const SHARD = 'shardId-000000000000';
 
 /** A store that can hold the next write matching a predicate in flight, to land it later. */
-class InFlightStore implements StateStore {
+class InFlightStore extends ForwardingStore {
   private hold: ((item: StoreItem) => boolean) | undefined;
   private held: (() => Promise<unknown>)[] = [];
   private reached: (() => void) | undefined;
-  constructor(readonly inner: StateStore) {}
 
   /** The next put whose item matches `match` never returns; it lands on `land()`. */
   holdNext(match: (item: StoreItem) => boolean): Promise<void> {
@@ -29,13 +29,7 @@ class InFlightStore implements StateStore {
   async land(): Promise<void> {
     for (const w of this.held.splice(0)) await w();
   }
-  get(pk: string, sk: string) {
-    return this.inner.get(pk, sk);
-  }
-  query(pk: string, o?: QueryOptions) {
-    return this.inner.query(pk, o);
-  }
-  put(item: StoreItem, c?: Condition): Promise<boolean> {
+  override put(item: StoreItem, c?: Condition): Promise<boolean> {
     if (this.hold?.(item)) {
       this.hold = undefined;
       this.held.push(() => this.inner.put(item, c));
@@ -43,18 +37,6 @@ class InFlightStore implements StateStore {
       return new Promise<boolean>(() => undefined); // the invocation timed out waiting
     }
     return this.inner.put(item, c);
-  }
-  putAll(items: StoreItem[]) {
-    return this.inner.putAll(items);
-  }
-  deleteAll(keys: { pk: string; sk: string }[]) {
-    return this.inner.deleteAll(keys);
-  }
-  stats() {
-    return this.inner.stats();
-  }
-  resetStats() {
-    this.inner.resetStats();
   }
 }
 

@@ -8,6 +8,7 @@ import type {
   StreamingContext,
 } from '../../lib';
 import { InMemoryStateStore } from '../../lib/state/in-memory-store';
+import { ForwardingStore } from '../../lib/state/forwarding-store';
 
 export const B = 1000;
 export const BASE = 1_700_000_000_000; // a multiple of 1000: batch T1 = BASE + 1000 holds arrivals [BASE, BASE+1000)
@@ -42,38 +43,28 @@ export function rec(shardId: string, arrivalMs: number, line: string): KinesisIn
 export class Crash extends Error {}
 
 /** A store whose writes can be intercepted: `onWrite` runs after each write and may throw (a crash) or await. */
-export class HookStore implements StateStore {
+export class HookStore extends ForwardingStore {
   onWrite: ((kind: 'put' | 'putAll', items: StoreItem[], ok: boolean) => Promise<void> | void) | undefined;
   onQuery: ((pk: string) => Promise<void> | void) | undefined;
   onGet: ((pk: string, sk: string) => Promise<void> | void) | undefined;
-  constructor(readonly inner: StateStore) {}
-  async get(pk: string, sk: string) {
+  override async get(pk: string, sk: string) {
     const r = await this.inner.get(pk, sk);
     if (this.onGet) await this.onGet(pk, sk);
     return r;
   }
-  async query(pk: string, o?: Parameters<StateStore['query']>[1]) {
+  override async query(pk: string, o?: Parameters<StateStore['query']>[1]) {
     const r = await this.inner.query(pk, o);
     if (this.onQuery) await this.onQuery(pk);
     return r;
   }
-  async put(item: StoreItem, c?: Parameters<StateStore['put']>[1]) {
+  override async put(item: StoreItem, c?: Parameters<StateStore['put']>[1]) {
     const ok = await this.inner.put(item, c);
     if (this.onWrite) await this.onWrite('put', [item], ok);
     return ok;
   }
-  async putAll(items: StoreItem[]) {
+  override async putAll(items: StoreItem[]) {
     await this.inner.putAll(items);
     if (this.onWrite) await this.onWrite('putAll', items, true);
-  }
-  deleteAll(k: { pk: string; sk: string }[]) {
-    return this.inner.deleteAll(k);
-  }
-  stats() {
-    return this.inner.stats();
-  }
-  resetStats() {
-    this.inner.resetStats();
   }
 }
 

@@ -4,44 +4,28 @@
  * as DynamoDB's TTL would). And a batch built from 10,000 map-phase entries closes on DynamoDB
  * (dynalite): its claim holds one cut per shard, whatever the number of entries.
  */
-import type { StateStore, StoreItem } from '../../lib';
+import type { StoreItem } from '../../lib';
 import { definePipeline, ServerlessEngine } from '../../lib';
-import { DynamoDbStateStore, createStateTable } from '../../lib/state';
+import { DynamoDbStateStore, ForwardingStore, createStateTable } from '../../lib/state';
 import { InMemoryStateStore } from '../../lib/state/in-memory-store';
-import type { Condition, QueryOptions } from '../../lib/state/types';
+import type { Condition } from '../../lib/state/types';
 import { startDynalite } from '../helpers/dynalite';
 
 const BASE = 1_700_000_000_000;
 
-/** Fails the test on any item written without a TTL. */
-class TtlCheckingStore implements StateStore {
+/** Notes every item written without a TTL. */
+class TtlCheckingStore extends ForwardingStore {
   readonly missing: string[] = [];
-  constructor(readonly inner: InMemoryStateStore) {}
   private check(items: StoreItem[]) {
     for (const i of items) if (i.expiresAt === undefined) this.missing.push(`${i.pk} / ${i.sk}`);
   }
-  get(pk: string, sk: string) {
-    return this.inner.get(pk, sk);
-  }
-  query(pk: string, o?: QueryOptions) {
-    return this.inner.query(pk, o);
-  }
-  put(item: StoreItem, c?: Condition) {
+  override put(item: StoreItem, c?: Condition) {
     this.check([item]);
-    return this.inner.put(item, c);
+    return super.put(item, c);
   }
-  putAll(items: StoreItem[]) {
+  override putAll(items: StoreItem[]) {
     this.check(items);
-    return this.inner.putAll(items);
-  }
-  deleteAll(keys: { pk: string; sk: string }[]) {
-    return this.inner.deleteAll(keys);
-  }
-  stats() {
-    return this.inner.stats();
-  }
-  resetStats() {
-    this.inner.resetStats();
+    return super.putAll(items);
   }
 }
 

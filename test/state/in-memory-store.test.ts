@@ -1,10 +1,20 @@
-import { InMemoryStateStore } from '../../lib/state';
+import { ForwardingStore, InMemoryStateStore } from '../../lib/state';
 import { describeStateStoreConformance } from './conformance';
 
 describeStateStoreConformance('InMemoryStateStore', async () => {
   let nowMs = Date.now();
   return {
     store: new InMemoryStateStore({ now: () => nowMs }),
+    now: { set: (ms: number) => (nowMs = ms) },
+    cleanup: async () => {},
+  };
+});
+
+// A ForwardingStore answers every call as the store it forwards to.
+describeStateStoreConformance('ForwardingStore over InMemoryStateStore', async () => {
+  let nowMs = Date.now();
+  return {
+    store: new ForwardingStore(new InMemoryStateStore({ now: () => nowMs })),
     now: { set: (ms: number) => (nowMs = ms) },
     cleanup: async () => {},
   };
