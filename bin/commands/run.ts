@@ -183,9 +183,11 @@ export async function runPipeline(name: string, flags: RunFlags): Promise<void> 
       client.destroy();
     }
   } finally {
+    // The handlers stay until the run has stopped: a repeat of the first Ctrl-C (npm forwards it)
+    // that arrives while the emulators stop must not kill the process with the default action.
+    await run.stop();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    await run.stop();
     if (stopRequested) process.exitCode = 0;
   }
 }
