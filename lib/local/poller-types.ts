@@ -41,6 +41,12 @@ export interface KinesisPollerOptions {
   tick?: () => Promise<void>;
   /** @default 1000 */
   tickIntervalMs?: number;
+  /**
+   * Ticks at the wall-clock instants `k * tickIntervalMs + tickPhaseMs` (e.g. just after each batch's
+   * lateness has passed) instead of `tickIntervalMs` after the previous one, so they do not drift.
+   * @default none: `tickIntervalMs` after the previous tick ends
+   */
+  tickPhaseMs?: number;
   /** Pause between reads of a shard that had no new records. @default 200 */
   pollIntervalMs?: number;
   /** Called after every invocation, for status lines. */

@@ -325,8 +325,12 @@ export class KinesisPoller {
 
   private async runTickLoop(): Promise<void> {
     const interval = this.opts.tickIntervalMs ?? 1000;
+    const phase = this.opts.tickPhaseMs;
     while (this.isRunning()) {
-      await this.sleeper.sleep(interval);
+      const now = Date.now();
+      const wait =
+        phase === undefined ? interval : (Math.floor((now - phase) / interval) + 1) * interval + phase - now;
+      await this.sleeper.sleep(wait);
       if (!this.isRunning()) return;
       await this.tickNow().catch((err: Error) =>
         this.opts.onError?.(
@@ -387,6 +391,10 @@ function validate(opts: KinesisPollerOptions): void {
     [
       isNumIn(opts.tickIntervalMs, 1, 3_600_000),
       `tickIntervalMs must be from 1 to 3600000, got ${opts.tickIntervalMs}`,
+    ],
+    [
+      isNumIn(opts.tickPhaseMs, 0, 3_600_000),
+      `tickPhaseMs must be from 0 to 3600000, got ${opts.tickPhaseMs}`,
     ],
   ];
   const errors = checks.filter(([ok]) => !ok).map(([, message]) => message);

@@ -192,6 +192,10 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
       maximumBatchingWindowInSeconds: options.maximumBatchingWindowInSeconds ?? 0,
       tick: close,
       tickIntervalMs: Math.max(200, Math.round(pipeline.batchInterval * 1000)),
+      // Just after each batch's lateness has passed, as the Lambda closer rounds: no drift.
+      tickPhaseMs:
+        (Math.round((options.allowedLateness ?? pipeline.options.allowedLateness) * 1000) + 20) %
+        Math.max(200, Math.round(pipeline.batchInterval * 1000)),
       pollIntervalMs: 100,
       onError: (e) => status(`[dstream] ${e.message}`),
     });

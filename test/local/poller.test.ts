@@ -357,6 +357,25 @@ describe('KinesisPoller', () => {
     expect(overlapped).toBe(false);
   });
 
+  test('with tickPhaseMs the tick comes at k * tickIntervalMs + tickPhaseMs of the wall clock (no drift)', async () => {
+    const stream = await kinesis.newStream(1);
+    const at: number[] = [];
+    const p = poller(stream, {
+      handler: async () => undefined,
+      tickIntervalMs: 200,
+      tickPhaseMs: 70,
+      tick: async () => {
+        at.push(Date.now());
+        await new Promise((r) => setTimeout(r, 120)); // a slow tick does not push the next one later
+      },
+    });
+    await p.start();
+    await waitFor(() => at.length >= 4, 5000, 'four ticks');
+    await p.stop();
+    // Each tick starts on its phase (timers fire a little late, never early); they do not drift.
+    for (const t of at) expect((t - 70) % 200).toBeLessThan(60);
+  });
+
   test('LATEST skips the records already in the stream', async () => {
     const stream = await streamWith(1, ['old']);
     const { all, handler } = recorder();
