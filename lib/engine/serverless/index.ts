@@ -14,16 +14,25 @@ import type { EngineListener } from '../listener';
 import { Closer, readProgress, type Progress } from './close';
 import { EngineContext } from './context';
 import { inspect, type InspectOptions } from './inspect';
-import { compileMapStage, streamKey } from './map-stage';
+import { streamIdentities } from '../../plan/identity';
+import { compileMapStage } from './map-stage';
 import { runMapPhase } from './map-phase';
 import { PaneHistory } from './panes';
 import { listHeads } from './shard-log';
 import type { Plan } from './run-batch';
 import { keyedAdapterOf } from './state-adapters';
 import { KeyedHistory } from './state-versions';
+import { StreamRegistry, fingerprintOf, layoutOf, type StoredStream } from './stream-registry';
 import type { MapPhaseResult, PipelineInspection, ServerlessEngineOptions } from './types';
 
-export { ClaimLostError, MapPhaseInputError, MissingHistoryError } from './errors';
+export {
+  ClaimLostError,
+  IncompatibleStateError,
+  MapPhaseInputError,
+  MapStageChangedError,
+  MissingHistoryError,
+} from './errors';
+export type { StateProblem } from './errors';
 export type {
   EngineMetricName,
   EngineMetrics,
@@ -45,6 +54,7 @@ export class ServerlessEngine {
   readonly store: ServerlessEngineOptions['store'];
   private readonly ctx: EngineContext;
   private readonly closer: Closer;
+  private readonly registry: StreamRegistry;
   private plan: Plan | undefined;
 
   constructor(
@@ -68,7 +78,8 @@ export class ServerlessEngine {
       options.metrics,
     );
     this.ctx.listeners.push(...(options.listeners ?? []));
-    this.closer = new Closer(this.ctx, (zero) => this.planAt(zero), {
+    this.registry = new StreamRegistry(this.ctx);
+    this.closer = new Closer(this.ctx, (zero) => this.planAt(zero), this.registry, {
       listShards: options.listShards,
       leaseMs: options.leaseMs ?? 5 * 60 * 1000,
       maxBatches: options.maxBatchesPerClose ?? 10000,
@@ -88,10 +99,13 @@ export class ServerlessEngine {
   /**
    * Map phase for one shard's records, in sequence order (DESIGN 3.2). Never throws for bad
    * records: undecodable ones are counted and skipped; a user function that throws stops the
-   * shard at that record (`failedSequenceNumber`), with everything before it committed.
+   * shard at that record (`failedSequenceNumber`), with everything before it committed. At its
+   * first invocation it checks the code against the stored streams and throws
+   * IncompatibleStateError, before writing anything, when they do not match (DESIGN 3.6).
    */
   async mapPhase(records: KinesisInputRecord[]): Promise<MapPhaseResult> {
     const plan = this.plan ?? this.planAt(0);
+    await this.registry.check(plan);
     return runMapPhase(this.ctx, plan.stage, records);
   }
 
@@ -121,7 +135,13 @@ export class ServerlessEngine {
 
   /** What a user looks at when counts seem wrong (`dstream inspect`). */
   async inspect(options: InspectOptions = {}): Promise<PipelineInspection> {
-    return inspect(this.ctx, (zero) => this.planAt(zero), this.pipeline.batchInterval, options);
+    return inspect(
+      this.ctx,
+      (zero) => this.planAt(zero),
+      (plan) => this.registry.bindReadOnly(plan),
+      this.pipeline.batchInterval,
+      options,
+    );
   }
 
   /** The pipeline's plan at zero time `zero`, built once (rebuilt if zero time changes). */
@@ -134,7 +154,8 @@ export class ServerlessEngine {
     });
     this.pipeline.define(ssc);
     ssc.start();
-    const stage = compileMapStage(ssc);
+    const ids = streamIdentities(ssc.graph);
+    const stage = compileMapStage(ssc, ids);
     if (stage.sources.length === 0) {
       throw new Error(
         `pipeline ${this.pipeline.name} reads no Kinesis stream: use ssc.kinesisTextStream() or ssc.kinesisStream(decode) in its definition.`,
@@ -146,16 +167,23 @@ export class ServerlessEngine {
       maxDeltas: this.options.maxDeltas ?? 512,
       pageBytes: this.options.pageBytes ?? 256 * 1024,
     };
+    const stored: StoredStream[] = [];
     for (const h of ssc.graph.historyStreams) {
       const adapter = keyedAdapterOf(h);
-      histories.set(
-        h,
-        adapter
-          ? new KeyedHistory(this.ctx, h, streamKey(h), adapter, policy)
-          : new PaneHistory(this.ctx, h, streamKey(h)),
-      );
+      const history = adapter ? new KeyedHistory(this.ctx, h, adapter, policy) : new PaneHistory(this.ctx, h);
+      histories.set(h, history);
+      const id = ids.get(h) as NonNullable<ReturnType<typeof ids.get>>;
+      stored.push({
+        stream: h,
+        id: id.id,
+        sid: id.sid,
+        display: id.display,
+        ambiguous: id.ambiguous,
+        fp: fingerprintOf(h, id, adapter ? adapter.storage : 'panes'),
+      });
     }
-    this.plan = { ssc, stage, histories };
-    return this.plan;
+    const plan: Plan = { ssc, stage, ids, histories, stored, layout: layoutOf(stored, this.ctx.intervalMs) };
+    this.plan = plan;
+    return plan;
   }
 }

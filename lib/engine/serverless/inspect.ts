@@ -28,6 +28,7 @@ export interface InspectOptions {
 export async function inspect(
   ctx: EngineContext,
   plan: (zero: number) => Plan,
+  bind: (plan: Plan) => Promise<unknown>,
   batchInterval: number,
   options: InspectOptions = {},
 ): Promise<PipelineInspection> {
@@ -80,8 +81,10 @@ export async function inspect(
   const history: PipelineInspection['history'] = [];
   if (latestDone && progress) {
     const states = decode<Pick<Done, 'states'>>(latestDone.data as Uint8Array).states;
-    for (const h of plan(progress.zero).histories.values()) {
-      const v = h instanceof KeyedHistory ? states[h.key] : undefined;
+    const p = plan(progress.zero);
+    await bind(p);
+    for (const h of p.histories.values()) {
+      const v = h instanceof KeyedHistory && h.bound ? states[h.key] : undefined;
       if (!v) continue;
       const batchTime = Number(latestDone.sk.slice(0, 15));
       const n = options.entries ?? 20;

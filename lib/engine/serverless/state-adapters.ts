@@ -24,6 +24,8 @@ export type StoredEntry = unknown[];
 
 /** The stored form of one kind of keyed state stream; `S` is its in-memory version. */
 export interface KeyedAdapter<S> {
+  /** How its entries are stored: `[key, value, ord]` (pairs) or `[key, state, time, ord]` (mapWithState). */
+  readonly storage: 'pairs' | 'mapWithState';
   /** The stream's batch for a version (undefined: no batch). */
   rddOf(state: S | undefined): RDD<unknown> | undefined;
   /**
@@ -67,6 +69,7 @@ interface PairsState {
 }
 
 class PairsAdapter implements KeyedAdapter<PairsState> {
+  readonly storage = 'pairs';
   private gen = 0;
 
   rddOf(state: PairsState | undefined): RDD<unknown> | undefined {
@@ -140,6 +143,7 @@ class PairsAdapter implements KeyedAdapter<PairsState> {
 type Table = MapWithStateTable<unknown, unknown>;
 
 class MapWithStateAdapter implements KeyedAdapter<Table> {
+  readonly storage = 'mapWithState';
   constructor(private readonly stream: InternalMapWithStateDStream<unknown, unknown, unknown, unknown>) {}
 
   rddOf(table: Table | undefined): RDD<unknown> | undefined {

@@ -21,6 +21,7 @@ import type { EngineContext } from './context';
 import { MissingHistoryError } from './errors';
 import { keys, padTime } from './keys';
 import type { KeyedAdapter, StoredEntry } from './state-adapters';
+import type { Binding } from './stream-registry';
 
 /** Where one version of a keyed state stream is stored. */
 export interface StreamVersion {
@@ -72,14 +73,35 @@ export class KeyedHistory<S = unknown> {
   private base: Version<S> | undefined;
   /** Versions loaded for this batch's lookups. */
   private readonly loaded = new Map<number, RDD<unknown> | undefined>();
+  /** Where the stream's data is (from the stream registry). */
+  private binding: Binding | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
     readonly stream: DStream<unknown>,
-    readonly key: string,
-    private readonly adapter: KeyedAdapter<S>,
+    readonly adapter: KeyedAdapter<S>,
     private readonly policy: CompactionPolicy,
   ) {}
+
+  /** The storage key of the stream's versions (bound by the stream registry before a batch). */
+  get key(): string {
+    if (!this.binding) throw new Error(`internal: ${this.stream.name} is not bound to the stream registry`);
+    return this.binding.key;
+  }
+
+  /** Whether the registry bound the stream to a storage key yet. */
+  get bound(): boolean {
+    return this.binding !== undefined;
+  }
+
+  /** Binds the stream to its storage key; a new key drops what is in memory (another stream's data). */
+  bind(binding: Binding): void {
+    if (this.binding?.key !== binding.key) {
+      this.warm = undefined;
+      this.reset();
+    }
+    this.binding = binding;
+  }
 
   /** Whether the version at `time` is in memory (then `prepare` needs no stored version). */
   isWarm(time: number): boolean {
@@ -88,18 +110,28 @@ export class KeyedHistory<S = unknown> {
 
   /**
    * Makes version `time` readable by this batch (`stored`: where it is stored, from its batch's done
-   * marker; not needed when warm). `isBase`: the version this batch's changes are taken against.
+   * marker; not needed when warm; `doneRev`: the registry revision that batch ran under). A batch
+   * that ran before the stream was registered holds no version of it: the stream's state there is
+   * its imported version, or none. `isBase`: the version this batch's changes are taken against.
    */
-  async prepare(time: number, stored: StreamVersion | null | undefined, isBase: boolean): Promise<void> {
+  async prepare(
+    time: number,
+    stored: StreamVersion | null | undefined,
+    isBase: boolean,
+    doneRev?: number,
+  ): Promise<void> {
     if (this.warm?.time === time) {
       this.loaded.set(time, this.adapter.rddOf(this.warm.state));
       if (isBase) this.base = this.warm;
       return;
     }
-    if (stored === undefined) throw new MissingHistoryError(this.stream.name, time);
-    const state = stored === null ? undefined : await this.load(time, stored);
+    let version = stored;
+    if (version === undefined && doneRev !== undefined && this.binding && doneRev < this.binding.rev)
+      version = this.binding.initial ?? null;
+    if (version === undefined) throw new MissingHistoryError(this.stream.name, time);
+    const state = version === null ? undefined : await this.load(time, version);
     this.loaded.set(time, this.adapter.rddOf(state));
-    if (isBase) this.base = { time, state, stored };
+    if (isBase) this.base = { time, state, stored: version };
   }
 
   /** The batch at `time` for the graph's history lookups (prepared first). */
