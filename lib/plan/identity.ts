@@ -6,11 +6,12 @@
  * So changed function bodies and added or removed outputs keep every id; an operator added
  * upstream changes the ids below it, up to the next named stream.
  *
- * Streams that look alike (same operator and parameters over the same parents, e.g. two
- * `pairs.updateStateByKey(...)`) are told apart by their order of definition: such ids are marked
- * `ambiguous` when their whole structure is alike (up to named streams), and the serverless engine
- * asks for a name where such streams hold state. (Look-alikes whose downstream differs are told
- * apart by it: a change of their order changes their ids, which the engine refuses, never swaps.) Pure functions of
+ * Look-alikes (the same operator and parameters over the same parents, e.g. `words.map(f)` and
+ * `words.map(g)`) are told apart by what they lead to: the streams that lead to no state (to
+ * outputs only) are numbered among themselves, so adding or removing them moves no state; those
+ * that lead to state are told apart by the shape of the stateful and named streams below them.
+ * Look-alikes alike there too (two `pairs.updateStateByKey(...)`) are told apart by their order of
+ * definition, and marked `ambiguous`: the serverless engine asks for names where they hold state. Pure functions of
  * the graph; nothing here reads or writes storage.
  */
 import { createHash } from 'node:crypto';
@@ -103,46 +104,77 @@ function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 10);
 }
 
+/** Ids of every stream, with names (`named`) or without (structure alone). */
+function computeIds(
+  graph: DStreamGraph,
+  useNames: boolean,
+): { ids: Map<DStream<unknown>, string>; ambiguous: Set<DStream<unknown>> } {
+  const streams = graph.streams;
+  const index = new Map(streams.map((s, i) => [s, i] as const));
+  const children = new Map<DStream<unknown>, DStream<unknown>[]>();
+  for (const s of streams) for (const d of s.dependencies) children.set(d, [...(children.get(d) ?? []), s]);
+  const name = (s: DStream<unknown>) => (useNames ? s.naming?.name : undefined);
+  // Bottom-up: which streams lead to stored or named streams, and the shape of what they lead to.
+  const relevant = new Set<DStream<unknown>>();
+  const down = new Map<DStream<unknown>, string>();
+  for (let i = streams.length - 1; i >= 0; i--) {
+    const s = streams[i];
+    const kids = (children.get(s) ?? []).filter((k) => relevant.has(k));
+    if (graph.historyStreams.has(s) || name(s) !== undefined || kids.length > 0) relevant.add(s);
+    const below = kids.map((k) => down.get(k) as string).sort();
+    down.set(s, hash(JSON.stringify([kindOf(s), paramsOf(s), name(s) ?? null, below])));
+  }
+  // Look-alikes: the same operator and parameters over the same parents.
+  const groupOf = (s: DStream<unknown>) =>
+    JSON.stringify([kindOf(s), paramsOf(s), s.dependencies.map((d) => index.get(d)), relevant.has(s)]);
+  const groups = new Map<string, DStream<unknown>[]>();
+  for (const s of streams) groups.set(groupOf(s), [...(groups.get(groupOf(s)) ?? []), s]);
+  const ids = new Map<DStream<unknown>, string>();
+  const ambiguous = new Set<DStream<unknown>>();
+  for (const s of streams) {
+    const own = name(s);
+    const twins = groups.get(groupOf(s)) as DStream<unknown>[];
+    let mark: unknown = null;
+    if (!relevant.has(s)) {
+      // Streams that lead to no state are numbered apart: adding or removing them moves no state.
+      mark = ['x', twins.indexOf(s)];
+    } else if (twins.length > 1) {
+      // Look-alikes that lead to state are told apart by what they lead to; alike there too, by order.
+      const same = twins.filter((t) => down.get(t) === down.get(s));
+      mark = [down.get(s), same.indexOf(s)];
+      if (same.length > 1 && own === undefined) ambiguous.add(s);
+    }
+    if (own === undefined && s.dependencies.some((d) => ambiguous.has(d))) ambiguous.add(s);
+    const kind = kindOf(s);
+    ids.set(
+      s,
+      own ??
+        `${kind}@${hash(JSON.stringify([kind, paramsOf(s), s.dependencies.map((d) => ids.get(d)), mark]))}`,
+    );
+  }
+  return { ids, ambiguous };
+}
+
 /**
- * The identity of every stream of `graph` (in creation order, parents first).
+ * The identity of every stream of `graph`.
  * @example const ids = streamIdentities(ssc.graph); ids.get(totals)?.id // 'totals'
  */
 export function streamIdentities(graph: DStreamGraph): Map<DStream<unknown>, StreamIdentity> {
+  const named = computeIds(graph, true);
+  const structure = computeIds(graph, false);
   const out = new Map<DStream<unknown>, StreamIdentity>();
-  const seenById = new Map<string, number>();
-  const seenBySid = new Map<string, number>();
-  // The shape of a stream is its structure without the order of definition: look-alikes share it.
-  const shapes = new Map<DStream<unknown>, string>();
-  const shapeCount = new Map<string, number>();
   for (const s of graph.streams) {
+    const id = named.ids.get(s) as string;
     const kind = kindOf(s);
-    const params = paramsOf(s);
-    const parents = s.dependencies.map((d) => out.get(d) as StreamIdentity);
-    const node = JSON.stringify([kind, params, parents.map((p) => p.id)]);
-    const sidNode = JSON.stringify([kind, params, parents.map((p) => p.sid)]);
-    const ordinal = seenById.get(node) ?? 0;
-    seenById.set(node, ordinal + 1);
-    const sidOrdinal = seenBySid.get(sidNode) ?? 0;
-    seenBySid.set(sidNode, sidOrdinal + 1);
-    const shape =
-      s.naming?.name ?? hash(JSON.stringify([kind, params, s.dependencies.map((d) => shapes.get(d))]));
-    shapes.set(s, shape);
-    shapeCount.set(shape, (shapeCount.get(shape) ?? 0) + 1);
-    const structural = `${kind}@${hash(`${node}#${ordinal}`)}`;
     out.set(s, {
-      id: s.naming?.name ?? structural,
-      sid: `${kind}@${hash(`${sidNode}#${sidOrdinal}`)}`,
+      id,
+      sid: structure.ids.get(s) as string,
       kind,
-      params,
+      params: paramsOf(s),
       named: s.naming !== undefined,
-      ambiguous: false,
-      display: s.naming ? `'${s.naming.name}' (${kind})` : structural,
+      ambiguous: named.ambiguous.has(s),
+      display: s.naming ? `'${id}' (${kind})` : id,
     });
-  }
-  for (const s of graph.streams) {
-    const me = out.get(s) as StreamIdentity;
-    if (!me.named && (shapeCount.get(shapes.get(s) as string) ?? 0) > 1)
-      out.set(s, { ...me, ambiguous: true });
   }
   return out;
 }

@@ -96,3 +96,11 @@ export class SupersededError extends Error {
     this.name = 'SupersededError';
   }
 }
+
+/** `dstream state export|import|reset` cannot do what was asked; the message says why and what to do. */
+export class StateTransferError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateTransferError';
+  }
+}

@@ -4,8 +4,8 @@
  * entry written by another version (committed before a deploy, closed after it) is placed by its
  * signature: data under the same stream id and form is read as it is; a shuffle combined map-side
  * in one version and not in the other gets the other form (elements combined here, or combiners
- * merged in); data whose id changed (an operator added upstream) goes to the one frontier that
- * feeds the same named or stored streams. Data that would feed a stored stream of this version
+ * merged in); data whose id changed (an operator added upstream) goes to the one frontier whose
+ * data first reaches the same named streams. Data that would feed a stored stream of this version
  * but has no unambiguous place refuses the batch (MapStageChangedError), before anything runs: it
  * is never dropped or misread. Data for streams this version no longer has is left out; streams
  * this version adds get nothing from the old entries (they start with the records it maps).
@@ -36,7 +36,8 @@ interface Need {
   kind: 'elements' | 'combined' | 'extra';
   /** For a combined shuffle: its parent frontier's key (an entry may hold its elements instead). */
   parentKey?: string;
-  feeds: string[];
+  /** The nearest named streams its data reaches. */
+  anchors: string[];
 }
 
 const routes = new WeakMap<MapStage, Map<string, Route>>();
@@ -127,18 +128,22 @@ function routeFor(stage: MapStage, g: IncludedGroup, t: number): Route {
 
 function needsOf(stage: MapStage): Need[] {
   const needs: Need[] = [];
-  const feeds = (key: string) => stage.signature[key]?.[1] ?? [];
+  const anchors = (key: string) => stage.signature[key]?.[1] ?? [];
   for (const f of stage.frontiers) {
     const shuffle = stage.combined.get(f.stream);
     if (shuffle) {
       const key = stage.keys.get(shuffle) as string;
-      needs.push({ key, kind: 'combined', parentKey: stage.keys.get(f.stream), feeds: feeds(key) });
+      needs.push({ key, kind: 'combined', parentKey: stage.keys.get(f.stream), anchors: anchors(key) });
       continue;
     }
     const key = stage.keys.get(f.stream) as string;
-    needs.push({ key, kind: 'elements', feeds: feeds(key) });
+    needs.push({ key, kind: 'elements', anchors: anchors(key) });
     for (const sh of stage.shufflesOf.get(f.stream) ?? [])
-      needs.push({ key: stage.keys.get(sh) as string, kind: 'extra', feeds: feeds(key) });
+      needs.push({
+        key: stage.keys.get(sh) as string,
+        kind: 'extra',
+        anchors: stage.anchorsOf.get(sh) ?? [],
+      });
   }
   return needs;
 }
@@ -162,14 +167,15 @@ function buildRoute(stage: MapStage, old: StageSignature, where: (s: string) => 
     else if (n.kind === 'combined' && n.parentKey && formOf(n.parentKey) === 'e') take(n, n.parentKey, 'e');
     else open.push(n);
   }
-  // Renamed data: the one unused key of a fitting form that feeds a stream this need feeds.
+  // Renamed data: the one unused key of a fitting form whose data reaches a named stream this need's
+  // data reaches first (the same input of the same named stream: records mapped by the old code).
   const reasons: string[] = [];
   const candidates = open.map((n) =>
     Object.keys(old).filter(
       (k) =>
         !used.has(k) &&
         (n.kind === 'elements' ? old[k][0] === 'e' : n.kind === 'extra' ? old[k][0] === 'c' : true) &&
-        old[k][1].some((id) => n.feeds.includes(id)),
+        old[k][1].some((id) => n.anchors.includes(id)),
     ),
   );
   const picks = new Map<string, number>();
@@ -187,7 +193,7 @@ function buildRoute(stage: MapStage, old: StageSignature, where: (s: string) => 
   });
   for (const k of Object.keys(old)) {
     if (used.has(k)) continue;
-    const stored = old[k][1].filter((id) => stage.storedIds.has(id));
+    const stored = (old[k][2] ?? []).filter((id) => stage.storedIds.has(id));
     if (stored.length > 0 && !ambiguous.has(k))
       reasons.push(where(`data ${k} feeds ${stored.join(', ')}, but no stream of this version reads it`));
   }

@@ -23,6 +23,7 @@ import type { Plan } from './run-batch';
 import { keyedAdapterOf } from './state-adapters';
 import { KeyedHistory } from './state-versions';
 import { StreamRegistry, fingerprintOf, layoutOf, type StoredStream } from './stream-registry';
+import { checkState, exportState, importState, resetState, type StreamTransfer } from './state-transfer';
 import type { MapPhaseResult, PipelineInspection, ServerlessEngineOptions } from './types';
 
 export {
@@ -31,6 +32,7 @@ export {
   MapPhaseInputError,
   MapStageChangedError,
   MissingHistoryError,
+  StateTransferError,
 } from './errors';
 export type { StateProblem } from './errors';
 export type {
@@ -42,6 +44,8 @@ export type {
   ShardRef,
 } from './types';
 export type { StreamVersion } from './state-versions';
+export type { StateLine, StreamTransfer } from './state-transfer';
+export type { Fingerprint, RegisteredStream } from './stream-registry';
 export type { Progress } from './close';
 
 /**
@@ -142,6 +146,51 @@ export class ServerlessEngine {
       this.pipeline.batchInterval,
       options,
     );
+  }
+
+  /**
+   * Writes the keys of the keyed state streams (all, or `streams`: ids or names) as JSON lines, in
+   * the order the engine iterates them, from the last closed batch (`dstream state export`).
+   * @example await engine.exportState((line) => out.write(line + '\n'), { streams: ['totals'] });
+   */
+  async exportState(
+    write: (line: string) => void | Promise<void>,
+    options: { streams?: readonly string[] } = {},
+  ): Promise<StreamTransfer[]> {
+    return exportState(this.ctx, write, options);
+  }
+
+  /**
+   * Imports JSON lines (as `exportState` writes them) into this code's keyed state streams: each
+   * becomes the stream's state before the next batch a closer runs (`dstream state import`).
+   */
+  async importState(
+    lines: AsyncIterable<string> | Iterable<string>,
+    options: { streams?: readonly string[] } = {},
+  ): Promise<StreamTransfer[]> {
+    const plan = this.planAt((await readProgress(this.ctx))?.zero ?? 0);
+    return importState(this.ctx, plan, lines, {
+      ...options,
+      pageBytes: this.options.pageBytes ?? 256 * 1024,
+    });
+  }
+
+  /**
+   * Forgets the stored data of streams (all, or `streams`): they start empty at the next batch
+   * (`dstream state reset`). Returns the ids removed from the stream registry.
+   */
+  async resetState(options: { streams?: readonly string[] } = {}): Promise<string[]> {
+    return resetState(this.ctx, options);
+  }
+
+  /**
+   * Checks this code against the stored streams without writing (`dstream state check`): the
+   * problems that would refuse it, and what it would change (streams added, adopted, dropped).
+   */
+  async checkState(): Promise<{ problems: { stream: string; message: string }[]; notes: string[] }> {
+    const plan = this.planAt((await readProgress(this.ctx))?.zero ?? 0);
+    const { problems, notes } = await checkState(this.ctx, plan);
+    return { problems, notes };
   }
 
   /** The pipeline's plan at zero time `zero`, built once (rebuilt if zero time changes). */

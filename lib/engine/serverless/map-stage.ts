@@ -4,7 +4,7 @@
  * the map phase), and its frontier: the streams of that stage read by anything outside it (a
  * shuffle, a window, an output). A frontier read only by one combining shuffle is combined
  * map-side. Map-side data is keyed by stream id (plan/identity.ts), and the stage's signature says
- * what each key holds and which named or stored streams it feeds, so a closer running another
+ * what each key holds and which named and stored streams it feeds, so a closer running another
  * version of the code can place it (frontier-data.ts). Writes nothing; a pure function of the graph.
  */
 import type { StreamingContext } from '../../dstream/context';
@@ -16,9 +16,11 @@ import { createHash } from 'node:crypto';
 
 /**
  * What each data key of a map-phase entry holds: `e` (elements of a frontier stream) or `c`
- * (map-side combiners of a shuffle), and the ids of the named or stored streams it feeds.
+ * (map-side combiners of a shuffle); the nearest named streams its data reaches (stable anchors:
+ * data whose id changed is matched to this version's by them); and every stored stream it feeds
+ * (data for one of those is never dropped).
  */
-export type StageSignature = Record<string, [form: 'e' | 'c', feeds: string[]]>;
+export type StageSignature = Record<string, [form: 'e' | 'c', anchors: string[], stored: string[]]>;
 
 /** The compiled map stage. */
 export interface MapStage {
@@ -36,6 +38,8 @@ export interface MapStage {
   /** The data key (stream id) of each frontier and combined shuffle. */
   keys: Map<DStream<unknown>, string>;
   signature: StageSignature;
+  /** Anchors (see StageSignature) of the shuffles in `shufflesOf`, were they combined. */
+  anchorsOf: Map<DStream<unknown>, string[]>;
   /** A hash of the signature: entries with the stage's hash are read as they are. */
   hash: string;
   /** Ids of the plan's stored (history) streams: map-side data for them must never be dropped. */
@@ -65,6 +69,7 @@ export function compileMapStage(ssc: StreamingContext, ids: Map<DStream<unknown>
     shufflesOf: new Map(),
     keys: new Map(),
     signature: {},
+    anchorsOf: new Map(),
     hash: '',
     storedIds: new Set(Array.from(graph.historyStreams, (h) => idOf(ids, h))),
   };
@@ -84,29 +89,61 @@ export function compileMapStage(ssc: StreamingContext, ids: Map<DStream<unknown>
     };
     visit(source, []);
   }
-  const feeds = (from: DStream<unknown>): string[] => {
+  // Where a data stream's data goes outside the stage: a frontier's non-narrow readers (its narrow
+  // readers are in the stage and keep their own data), a combined shuffle's readers.
+  const outOfStage = (d: DStream<unknown>) =>
+    (children.get(d) ?? []).filter((k) => d instanceof ShuffledDStream || !(k instanceof NarrowDStream));
+  const below = (
+    d: DStream<unknown>,
+    stop: (s: DStream<unknown>) => boolean,
+    take: (s: DStream<unknown>) => boolean,
+  ) => {
     const out = new Set<string>();
     const seen = new Set<DStream<unknown>>();
     const walk = (s: DStream<unknown>) => {
       if (seen.has(s)) return;
       seen.add(s);
-      if (graph.historyStreams.has(s) || s.naming) out.add(idOf(ids, s));
-      for (const k of children.get(s) ?? []) walk(k);
+      if (take(s)) out.add(idOf(ids, s));
+      if (!stop(s)) for (const k of children.get(s) ?? []) walk(k);
     };
-    walk(from);
+    for (const k of outOfStage(d)) walk(k);
     return Array.from(out).sort();
+  };
+  const sign = (d: DStream<unknown>, form: 'e' | 'c') => {
+    const named = (s: DStream<unknown>) => s.naming !== undefined;
+    const anchors = d.naming ? [idOf(ids, d)] : below(d, named, named);
+    const stored = below(
+      d,
+      () => false,
+      (s) => graph.historyStreams.has(s),
+    );
+    stage.keys.set(d, idOf(ids, d));
+    stage.signature[idOf(ids, d)] = [form, anchors, stored];
   };
   for (const f of stage.frontiers) {
     const shuffle = stage.combined.get(f.stream);
-    const data = shuffle ?? f.stream;
-    stage.keys.set(data, idOf(ids, data));
-    stage.signature[idOf(ids, data)] = [shuffle ? 'c' : 'e', feeds(data)];
-    if (!shuffle) {
-      const shuffles = (children.get(f.stream) ?? []).filter(
-        (k): k is ShuffledDStream<unknown, unknown, unknown> => k instanceof ShuffledDStream,
+    stage.keys.set(f.stream, idOf(ids, f.stream));
+    if (shuffle) {
+      sign(shuffle, 'c');
+      continue;
+    }
+    sign(f.stream, 'e');
+    const shuffles = (children.get(f.stream) ?? []).filter(
+      (k): k is ShuffledDStream<unknown, unknown, unknown> => k instanceof ShuffledDStream,
+    );
+    if (shuffles.length > 0) stage.shufflesOf.set(f.stream, shuffles);
+    for (const sh of shuffles) {
+      stage.keys.set(sh, idOf(ids, sh));
+      stage.anchorsOf.set(
+        sh,
+        sh.naming
+          ? [idOf(ids, sh)]
+          : below(
+              sh,
+              (x) => x.naming !== undefined,
+              (x) => x.naming !== undefined,
+            ),
       );
-      if (shuffles.length > 0) stage.shufflesOf.set(f.stream, shuffles);
-      for (const sh of shuffles) stage.keys.set(sh, idOf(ids, sh));
     }
   }
   stage.hash = signatureHash(stage.signature);

@@ -222,53 +222,77 @@ export class KeyedHistory<S = unknown> {
     this.loaded.clear();
   }
 
-  /** Writes a snapshot of `entries` (ordinal order) in pages of about `pageBytes`, each its own item. */
-  private async writeSnapshot(t: number, entries: StoredEntry[]): Promise<{ pages: number; bytes: number }> {
-    const whole = encode(entries, STATE_LEVEL);
-    let pages = [whole];
-    if (whole.byteLength > this.policy.pageBytes) {
-      const n = Math.ceil(whole.byteLength / this.policy.pageBytes);
-      const per = Math.ceil(entries.length / n);
-      pages = [];
-      for (let i = 0; i < entries.length; i += per)
-        pages.push(encode(entries.slice(i, i + per), STATE_LEVEL));
-    }
-    await this.ctx.store.putAll(
-      pages.map((data, i) => ({
-        pk: keys.page(this.ctx.pipeline, this.key, t, i),
-        sk: keys.pageSk,
-        data,
-        expiresAt: this.ctx.ttl(),
-      })),
-    );
-    return { pages: pages.length, bytes: pages.reduce((n, p) => n + p.byteLength, 0) };
+  private writeSnapshot(t: number, entries: StoredEntry[]): Promise<{ pages: number; bytes: number }> {
+    return writeSnapshot(this.ctx, this.key, t, entries, this.policy.pageBytes);
   }
 
   /** Loads version `time` from its snapshot and the deltas since. */
   private async load(time: number, v: StreamVersion): Promise<S> {
-    const { store, pipeline } = this.ctx;
-    const [pages, deltas] = await Promise.all([
-      Promise.all(
-        Array.from({ length: v.pages }, (_, i) =>
-          store.get(keys.page(pipeline, this.key, v.epoch, i), keys.pageSk),
-        ),
-      ),
-      v.deltas > 0
-        ? store.query(keys.delta(pipeline, this.key, v.epoch), { skTo: padTime(time) })
-        : Promise.resolve([]),
-    ]);
-    if (pages.some((p) => !p) || deltas.length !== v.deltas)
-      throw new MissingHistoryError(this.stream.name, time);
-    const byKey = new Map<unknown, StoredEntry>();
-    for (const p of pages)
-      for (const e of decode<StoredEntry[]>(p!.data as Uint8Array)) byKey.set(normKey(e[0]), e);
-    for (const d of deltas) {
-      const { r, u } = decode<Delta>(d.data as Uint8Array);
-      for (const k of r) byKey.delete(normKey(k));
-      for (const e of u) byKey.set(normKey(e[0]), e);
-    }
-    return this.adapter.build(Array.from(byKey.values()), time, v.nextOrd);
+    const entries = await readVersion(this.ctx, this.key, time, v);
+    if (!entries) throw new MissingHistoryError(this.stream.name, time);
+    return this.adapter.build(entries, time, v.nextOrd);
   }
+}
+
+/**
+ * Writes a snapshot of `entries` (ordinal order) of the stream stored under `key` at `epoch`, in
+ * pages of about `pageBytes` of compressed entries, each its own item (spread over partition keys).
+ */
+export async function writeSnapshot(
+  ctx: EngineContext,
+  key: string,
+  epoch: number,
+  entries: StoredEntry[],
+  pageBytes: number,
+): Promise<{ pages: number; bytes: number }> {
+  const whole = encode(entries, STATE_LEVEL);
+  let pages = [whole];
+  if (whole.byteLength > pageBytes) {
+    const n = Math.ceil(whole.byteLength / pageBytes);
+    const per = Math.ceil(entries.length / n);
+    pages = [];
+    for (let i = 0; i < entries.length; i += per) pages.push(encode(entries.slice(i, i + per), STATE_LEVEL));
+  }
+  await ctx.store.putAll(
+    pages.map((data, i) => ({
+      pk: keys.page(ctx.pipeline, key, epoch, i),
+      sk: keys.pageSk,
+      data,
+      expiresAt: ctx.ttl(),
+    })),
+  );
+  return { pages: pages.length, bytes: pages.reduce((n, p) => n + p.byteLength, 0) };
+}
+
+/**
+ * The entries (in no particular order) of the version at `time` of the stream stored under `key`:
+ * its snapshot with the deltas since applied. Undefined when an item of it is missing (expired).
+ */
+export async function readVersion(
+  ctx: EngineContext,
+  key: string,
+  time: number,
+  v: StreamVersion,
+): Promise<StoredEntry[] | undefined> {
+  const { store, pipeline } = ctx;
+  const [pages, deltas] = await Promise.all([
+    Promise.all(
+      Array.from({ length: v.pages }, (_, i) => store.get(keys.page(pipeline, key, v.epoch, i), keys.pageSk)),
+    ),
+    v.deltas > 0
+      ? store.query(keys.delta(pipeline, key, v.epoch), { skTo: padTime(time) })
+      : Promise.resolve([]),
+  ]);
+  if (pages.some((p) => !p) || deltas.length !== v.deltas) return undefined;
+  const byKey = new Map<unknown, StoredEntry>();
+  for (const p of pages)
+    for (const e of decode<StoredEntry[]>(p!.data as Uint8Array)) byKey.set(normKey(e[0]), e);
+  for (const d of deltas) {
+    const { r, u } = decode<Delta>(d.data as Uint8Array);
+    for (const k of r) byKey.delete(normKey(k));
+    for (const e of u) byKey.set(normKey(e[0]), e);
+  }
+  return Array.from(byKey.values());
 }
 
 /** Where the snapshot and deltas of a version are, for inspection: its stored bytes. */

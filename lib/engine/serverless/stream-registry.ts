@@ -225,7 +225,9 @@ export function reconcile(
     }
     const e = old[p.id];
     if (e && sameFingerprint(e.fp, p.fp)) {
-      streams[p.id] = e.display === p.display ? e : { ...e, display: p.display };
+      // The structure-only id follows the code, so that a name given later finds the stream.
+      if (e.sid !== p.sid || e.display !== p.display) changed = true;
+      streams[p.id] = { ...e, sid: p.sid, display: p.display };
       continue;
     }
     if (e && e.fp.storage === 'panes' && p.fp.storage === 'panes') {
