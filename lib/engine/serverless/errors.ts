@@ -4,9 +4,9 @@
 export class MissingHistoryError extends Error {
   constructor(stream: string, time: number) {
     super(
-      `history of ${stream} at ${time} ms is missing from the state store (expired past the pipeline's retention, ` +
-        "or the pipeline's operations changed since it was written). Reset the pipeline state (delete its items) " +
-        'after changing its operations, or raise `retention`.',
+      `history of ${stream} at ${time} ms is missing from the state store (expired past the pipeline's retention: ` +
+        'the closer was stopped for longer than it). Raise `retention`, or start the stream over: ' +
+        '`dstream state reset <pipeline> --stream <id>` (`dstream inspect` lists the stored streams).',
     );
     this.name = 'MissingHistoryError';
   }

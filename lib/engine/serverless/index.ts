@@ -142,7 +142,7 @@ export class ServerlessEngine {
     return inspect(
       this.ctx,
       (zero) => this.planAt(zero),
-      (plan) => this.registry.bindReadOnly(plan),
+      (plan) => this.registry.storageKeys(plan),
       this.pipeline.batchInterval,
       options,
     );

@@ -89,11 +89,6 @@ export class KeyedHistory<S = unknown> {
     return this.binding.key;
   }
 
-  /** Whether the registry bound the stream to a storage key yet. */
-  get bound(): boolean {
-    return this.binding !== undefined;
-  }
-
   /** Binds the stream to its storage key; a new key drops what is in memory (another stream's data). */
   bind(binding: Binding): void {
     if (this.binding?.key !== binding.key) {

@@ -328,11 +328,15 @@ export class StreamRegistry {
     }
   }
 
-  /** Binds the histories to the registry as stored, without writing (inspection). */
-  async bindReadOnly(plan: IdentityPlan): Promise<Registry | undefined> {
+  /** The storage key of each stored stream of `plan`, as the registry says (inspection: binds nothing). */
+  async storageKeys(plan: Pick<IdentityPlan, 'stored'>): Promise<Map<DStream<unknown>, string>> {
     const registry = await readRegistry(this.ctx);
-    if (registry) bindAll(plan, registry);
-    return registry;
+    const out = new Map<DStream<unknown>, string>();
+    for (const s of plan.stored) {
+      const e = registry?.streams[s.id];
+      if (e) out.set(s.stream, e.key);
+    }
+    return out;
   }
 }
 
