@@ -8,7 +8,7 @@
  * dstream state export network-wordcount > state.jsonl
  * dstream state import network-wordcount state.jsonl
  * dstream state reset network-wordcount --stream totals
- * dstream state check network-wordcount --table dstream-network-wordcount
+ * dstream state check network-wordcount --table <the stack's TableName output>
  */
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';

@@ -3,6 +3,7 @@ import type { State, StateStore } from '../../lib';
 import { DynamoDbStateStore, InMemoryStateStore, createStateTable } from '../../lib/state';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
 import { Deployment, sortedPairs, split, type Version } from './evolution-support';
+import { FaultyStore, InjectedCrash } from './harness';
 
 // `dstream state export|import|reset` on the engine: JSON lines, one key per line, in the order the
 // engine iterates keys; a 100K-key state round-trips exactly, and the engine reads what was imported.
@@ -201,6 +202,26 @@ describe('state export and import', () => {
       /no keyed state stream 'nope'\. Known: totals\./,
     );
   });
+
+  test.each([1, 2, 3, 4])(
+    'a closer that crashes after its write %i (claim, snapshot, done, progress) of the first batch after an import re-runs it from the import',
+    async (n) => {
+      let faulty: FaultyStore | undefined;
+      const d = new Deployment((now) => (faulty = new FaultyStore(new InMemoryStateStore({ now }))));
+      const engine = d.deploy(totals);
+      await d.step(engine, ['a']);
+      await d.step(engine, ['b']);
+      await d.deploy(totals).importState(['{"stream":"totals","key":"a","value":100}']);
+      // Many new keys: the batch's changes outweigh the small imported snapshot, so it writes a snapshot.
+      const fresh = Array.from({ length: 50 }, (_, i) => `w${i}`);
+      await d.send(engine, ['a a a a a a a a', fresh.join(' ')]);
+      (faulty as FaultyStore).armCrash(n);
+      await expect(d.close(engine)).rejects.toThrow(InjectedCrash);
+      d.clock += 10 * 60_000; // a new closer (cold) takes the claim over once its lease ran out
+      await d.deploy(totals).closeReady();
+      expect(sortedPairs(d.latest('totals'))).toEqual(sortedPairs([['a', 108], ...fresh.map((w) => [w, 1])]));
+    },
+  );
 
   test('import waits for the pipeline to have closed a batch', async () => {
     const d = new Deployment((now) => new InMemoryStateStore({ now }));

@@ -3,8 +3,11 @@
  * phases. `mapPhase` runs per Lambda invocation on one shard's records and commits them to the
  * shard's log (map-phase.ts, shard-log.ts); `closeReady` closes batches in order, each from a cut
  * of the logs fixed before its outputs run (close.ts, claims.ts, batch-content.ts), with state
- * stored as changes (state-versions.ts) and window panes stored once (panes.ts). The rooms share
- * one `EngineContext`; this class builds the plan and wires them.
+ * stored as changes (state-versions.ts) and window panes stored once (panes.ts). Stored streams
+ * are named by stable ids and checked against the stream registry (stream-registry.ts, DESIGN
+ * 3.6); map-side data committed by another version of the code is placed by its signature
+ * (frontier-data.ts); state moves in and out through state-transfer.ts. The rooms share one
+ * `EngineContext`; this class builds the plan and wires them.
  */
 import { StreamingContext } from '../../dstream/context';
 import type { DStream } from '../../dstream/dstream';

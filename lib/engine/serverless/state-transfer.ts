@@ -33,6 +33,9 @@ import {
   type Registry,
 } from './stream-registry';
 
+/** The epoch of an imported snapshot (batch times are after the pipeline's zero time, never 0). */
+const IMPORT_EPOCH = 0;
+
 /** One key of a keyed state stream, as exported and imported. */
 export type StateLine =
   | { stream: string; key: unknown; value: unknown }
@@ -216,9 +219,11 @@ export async function importState(
     const storage = s.fp.storage as StreamTransfer['storage'];
     const entries = entriesOf(id, storage, lines);
     const key = storageKey(id, rev);
-    const { pages, bytes } = await writeSnapshot(ctx, key, progress.next, entries, options.pageBytes);
+    // Epoch 0 is no batch's time: the closer's own snapshots under this key never overwrite it
+    // (a re-run of the first batch after the import reads it again).
+    const { pages, bytes } = await writeSnapshot(ctx, key, IMPORT_EPOCH, entries, options.pageBytes);
     const initial: StreamVersion = {
-      epoch: progress.next,
+      epoch: IMPORT_EPOCH,
       pages,
       snapBytes: bytes,
       snapAt: ctx.now(),
