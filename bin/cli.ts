@@ -11,6 +11,7 @@ import { CliError } from './commands/common';
 import { registerProduceCommand } from './commands/produce';
 import { registerRunCommand } from './commands/run';
 import { registerInspectCommand } from './commands/inspect';
+import { registerStateCommand } from './commands/state';
 
 /** The program with every command registered (exported for tests). */
 export function createProgram(): Command {
@@ -22,6 +23,7 @@ export function createProgram(): Command {
   registerProduceCommand(program);
   registerRunCommand(program);
   registerInspectCommand(program);
+  registerStateCommand(program);
 
   return program;
 }

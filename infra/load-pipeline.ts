@@ -1,5 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Pipeline } from '../lib/engine/pipeline';
+import { ServerlessEngine } from '../lib/engine/serverless';
+import { InMemoryStateStore } from '../lib/state';
 import { PipelineLoadError, PipelineNotFoundError } from './errors';
 
 /**
@@ -93,6 +96,7 @@ export async function loadPipeline(
       `${file} must default-export a pipeline with a string name and a numeric batchInterval (export default definePipeline({ name, batchInterval }, ...)), got ${describe(spec)}.`,
     );
   }
+  await checkIdentities(file, spec);
   const lateness = spec.options?.allowedLateness;
   return {
     name: spec.name,
@@ -100,6 +104,25 @@ export async function loadPipeline(
     ...(typeof lateness === 'number' ? { allowedLateness: lateness } : {}),
     directory,
   };
+}
+
+/**
+ * Refuses, at synth, a definition the engine would refuse at its first invocation whatever is
+ * stored: stateful streams that look alike and have no name (their state could be swapped by a
+ * later change). What is stored in a deployed table is checked by `dstream state check`.
+ */
+async function checkIdentities(file: string, spec: NonNullable<MaybeSpec>): Promise<void> {
+  if (typeof (spec as Partial<Pipeline>).define !== 'function') return;
+  const engine = new ServerlessEngine(spec as Pipeline, {
+    store: new InMemoryStateStore(),
+    log: () => undefined,
+  });
+  const { problems } = await engine.checkState();
+  if (problems.length > 0) {
+    throw new PipelineLoadError(
+      `${file}: pipeline '${String(spec.name)}' cannot be deployed: ${problems.map((p) => p.message).join(' ')}`,
+    );
+  }
 }
 
 type MaybeSpec =

@@ -13,6 +13,8 @@ export type { RDDsOf } from './dstream/transform';
 export { StateSpec } from './dstream/map-with-state';
 export type { State, MapWithStateDStream, MappingFunction } from './dstream/map-with-state';
 export type { CollectSink } from './dstream/collect';
+export { InvalidStreamNameError } from './dstream/named';
+export type { NamedOptions } from './dstream/named';
 export type { ReduceByKeyAndWindowOptions } from './dstream/reduce-by-key-and-window';
 export type {
   UpdateStateByKeyOptions,
@@ -36,12 +38,21 @@ export type { SocketInputDStream } from './sources/socket';
 export type { TextFileInputDStream } from './sources/text-file';
 export { definePipeline, InvalidPipelineError } from './engine/pipeline';
 export type { Pipeline, PipelineOptions } from './engine/pipeline';
-export { ServerlessEngine, MissingHistoryError } from './engine/serverless';
+export {
+  ServerlessEngine,
+  MissingHistoryError,
+  IncompatibleStateError,
+  MapStageChangedError,
+  StateTransferError,
+} from './engine/serverless';
 export type {
   EngineMetrics,
   EngineMetricName,
   MapPhaseResult,
   ServerlessEngineOptions,
+  StateProblem,
+  StateLine,
+  StreamTransfer,
 } from './engine/serverless';
 export type {
   EngineListener,

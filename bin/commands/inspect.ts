@@ -10,13 +10,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ServerlessEngine } from '../../lib/engine/serverless';
 import { dynamoClient, kinesisClient } from '../../lib/local/clients';
-import { localNames } from '../../lib/local/runner';
 import { listShards } from '../../lib/runtime/list-shards';
-import { runningRuns, type LocalEndpoints } from '../../lib/local/run-registry';
 import { formatBatchTime, pythonRepr } from '../../lib/sinks/pprint-format';
 import { DynamoDbStateStore } from '../../lib/state';
 import { loadPipeline } from './pipelines';
 import { CliError } from './common';
+import { resolveTarget } from './target';
 
 /** The flags of `dstream inspect`. */
 export interface InspectFlags {
@@ -48,7 +47,8 @@ export function registerInspectCommand(program: Command): Command {
     .action((pipeline: string, flags: InspectFlags) => runInspect(pipeline, flags));
 }
 
-function processId(v: string): number {
+/** Commander parser of `--pid`. */
+export function processId(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a process id, got '${v}'.`);
   return n;
@@ -62,12 +62,9 @@ export async function runInspect(
   stateDir = '.dstream',
 ): Promise<void> {
   const pipeline = loadPipeline(name);
-  const running: Partial<LocalEndpoints> = flags.endpoint ? {} : chooseRun(name, stateDir, flags.pid);
-  const names = localNames(pipeline.name);
-  const table = flags.table ?? running.table ?? names.table;
-  const streamName = flags.stream ?? running.stream ?? names.stream;
-  const dynamo = dynamoClient({ endpoint: flags.endpoint ?? running.dynamodb });
-  const kinesis = kinesisClient({ endpoint: flags.endpoint ?? running.kinesis });
+  const { table, streamName, ...endpoints } = resolveTarget(name, flags, stateDir);
+  const dynamo = dynamoClient({ endpoint: endpoints.dynamodb });
+  const kinesis = kinesisClient({ endpoint: endpoints.kinesis });
   try {
     const engine = new ServerlessEngine(pipeline, {
       store: new DynamoDbStateStore({ client: dynamo, tableName: table }),
@@ -131,25 +128,4 @@ export async function runInspect(
     dynamo.destroy();
     kinesis.destroy();
   }
-}
-
-/** The running `dstream run` of the pipeline to read (by --pid when several run), or none. */
-function chooseRun(name: string, stateDir: string, pid: number | undefined): Partial<LocalEndpoints> {
-  const runs = runningRuns(stateDir, loadPipeline(name).name);
-  const describe = (r: LocalEndpoints) => `pid ${r.pid} (kinesis ${r.kinesis}, dynamodb ${r.dynamodb})`;
-  if (pid !== undefined) {
-    const run = runs.find((r) => r.pid === pid);
-    if (!run) {
-      throw new CliError(
-        `--pid ${pid}: no running \`dstream run ${name}\` has that pid. Running: ${runs.map(describe).join('; ') || 'none'}.`,
-      );
-    }
-    return run;
-  }
-  if (runs.length > 1 && new Set(runs.map((r) => r.pid)).size > 1) {
-    throw new CliError(
-      `${runs.length} runs of ${name} are running: ${runs.map(describe).join('; ')}. Choose one with --pid <pid>.`,
-    );
-  }
-  return runs[runs.length - 1] ?? {};
 }

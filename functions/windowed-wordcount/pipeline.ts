@@ -3,7 +3,8 @@ import { definePipeline } from '../../lib';
 /**
  * Windowed word count: counts over the last 30 s, every 10 s (reduceByKeyAndWindow with an inverse
  * function, keys back at zero dropped), plus running totals since the start (updateStateByKey).
- * Results go to S3 and to CloudWatch (words per window, distinct words in the totals).
+ * Results go to S3 and to CloudWatch (words per window, distinct words in the totals). The stateful
+ * streams are named, so their state survives changes around them (docs/IDENTITY.md).
  */
 export default definePipeline({ name: 'windowed-wordcount', batchInterval: 2 }, (ssc) => {
   const words = ssc
@@ -11,16 +12,20 @@ export default definePipeline({ name: 'windowed-wordcount', batchInterval: 2 }, 
     .flatMap((line) => line.split(' '))
     .filter((w) => w.length > 0);
   const pairs = words.map((w) => [w, 1] as [string, number]);
-  const windowed = pairs.reduceByKeyAndWindow(
-    (a, b) => a + b,
-    (a, b) => a - b,
-    30,
-    10,
-    ([, n]) => n > 0,
-  );
-  const totals = pairs.updateStateByKey((values: number[], total: number | undefined) =>
-    values.reduce((a, b) => a + b, total ?? 0),
-  );
+  const windowed = pairs
+    .reduceByKeyAndWindow(
+      (a, b) => a + b,
+      (a, b) => a - b,
+      30,
+      10,
+      ([, n]) => n > 0,
+    )
+    .named('last30s');
+  const totals = pairs
+    .updateStateByKey((values: number[], total: number | undefined) =>
+      values.reduce((a, b) => a + b, total ?? 0),
+    )
+    .named('totals');
   windowed.pprint();
   const bucket = process.env.DSTREAM_BUCKET;
   if (bucket) {

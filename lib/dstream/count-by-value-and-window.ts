@@ -1,4 +1,5 @@
 import { DStream } from './dstream';
+import { composite } from './named';
 
 declare module './dstream' {
   interface DStream<T> {
@@ -17,12 +18,14 @@ DStream.prototype.countByValueAndWindow = function <T>(
   slideSec?: number,
   numPartitions?: number,
 ): DStream<[T, number]> {
-  return this.map((x) => [x, 1] as [T, number]).reduceByKeyAndWindow({
-    reduceFunc: (a, b) => a + b,
-    invReduceFunc: (a, b) => a - b,
-    windowDuration: windowSec,
-    slideDuration: slideSec,
-    filterFunc: (kv) => kv[1] !== 0,
-    numPartitions,
-  });
+  return composite(this.ssc, () =>
+    this.map((x) => [x, 1] as [T, number]).reduceByKeyAndWindow({
+      reduceFunc: (a, b) => a + b,
+      invReduceFunc: (a, b) => a - b,
+      windowDuration: windowSec,
+      slideDuration: slideSec,
+      filterFunc: (kv) => kv[1] !== 0,
+      numPartitions,
+    }),
+  );
 };

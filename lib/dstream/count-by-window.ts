@@ -1,4 +1,5 @@
 import { DStream } from './dstream';
+import { composite } from './named';
 
 declare module './dstream' {
   interface DStream<T> {
@@ -16,10 +17,12 @@ DStream.prototype.countByWindow = function <T>(
   windowSec: number,
   slideSec?: number,
 ): DStream<number> {
-  return this.map(() => 1).reduceByWindow(
-    (a, b) => a + b,
-    (a, b) => a - b,
-    windowSec,
-    slideSec,
+  return composite(this.ssc, () =>
+    this.map(() => 1).reduceByWindow(
+      (a, b) => a + b,
+      (a, b) => a - b,
+      windowSec,
+      slideSec,
+    ),
   );
 };

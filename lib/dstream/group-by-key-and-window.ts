@@ -1,5 +1,6 @@
 import { DStream } from './dstream';
 import { windowDurations } from './window';
+import { composite } from './named';
 
 declare module './dstream' {
   interface DStream<T> {
@@ -19,14 +20,16 @@ DStream.prototype.groupByKeyAndWindow = function <K, V>(
   slideSec?: number,
 ): DStream<[K, V[]]> {
   const [w, s] = windowDurations(this, windowSec, slideSec);
-  return this.groupByKey()
-    .window(w / 1000, s / 1000)
-    .combineByKey<K, V[], V[]>(
-      (vs) => vs.slice(),
-      (c, vs) => {
-        for (const v of vs) c.push(v);
-        return c;
-      },
-      (a, b) => a.concat(b),
-    );
+  return composite(this.ssc, () =>
+    this.groupByKey()
+      .window(w / 1000, s / 1000)
+      .combineByKey<K, V[], V[]>(
+        (vs) => vs.slice(),
+        (c, vs) => {
+          for (const v of vs) c.push(v);
+          return c;
+        },
+        (a, b) => a.concat(b),
+      ),
+  );
 };

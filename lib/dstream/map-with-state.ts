@@ -1,4 +1,5 @@
 import { DStream } from './dstream';
+import { composite } from './named';
 import { RDD } from './rdd';
 import { normKey } from '../util/key-map';
 import { VersionedTable, type TableEntry, type TableView } from '../util/versioned-table';
@@ -289,8 +290,11 @@ DStream.prototype.mapWithState = function <K, V, S, U>(
       'mapWithState() needs a StateSpec: mapWithState(StateSpec.function(fn).timeout(seconds)).',
     );
   }
-  const internal = new InternalMapWithStateDStream(this, spec);
-  const mapped = internal.flatMap((r) => r.mapped) as MapWithStateDStream<K, S, U>;
+  let internal!: InternalMapWithStateDStream<K, V, S, U>;
+  const mapped = composite(this.ssc, () => {
+    internal = new InternalMapWithStateDStream(this, spec);
+    return internal.flatMap((r) => r.mapped);
+  }) as MapWithStateDStream<K, S, U>;
   mapped.stateSnapshots = () =>
     internal.flatMap((r) => Array.from(r.states, (e) => [e.key, e.state] as [K, S]));
   return mapped;

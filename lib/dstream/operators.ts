@@ -1,4 +1,5 @@
 // Loads every operator module: each adds its method to DStream (one operator per file).
+import './named';
 import './map';
 import './flat-map';
 import './filter';

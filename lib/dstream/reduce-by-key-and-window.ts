@@ -4,6 +4,7 @@ import { RDD } from './rdd';
 import { windowDurations } from './window';
 import { checkNumPartitions } from './combine-by-key';
 import { KeyMap } from '../util/key-map';
+import { composite } from './named';
 
 /** Options form of reduceByKeyAndWindow (never pass `undefined` placeholders). */
 export interface ReduceByKeyAndWindowOptions<K, V> {
@@ -162,10 +163,13 @@ DStream.prototype.reduceByKeyAndWindow = function <K, V>(
   if (o.filterFunc !== undefined) requireFunction(o.filterFunc, 'reduceByKeyAndWindow', 'filter function');
   checkNumPartitions(o.numPartitions, 'reduceByKeyAndWindow');
   const [w, s] = windowDurations(this, o.windowDuration, o.slideDuration);
-  const reduced = this.reduceByKey(o.reduceFunc);
-  if (o.invReduceFunc == null) {
-    const windowed = reduced.window(w / 1000, s / 1000).reduceByKey(o.reduceFunc);
-    return o.filterFunc ? windowed.filter(o.filterFunc) : windowed;
-  }
-  return new ReducedWindowedDStream(reduced, o.reduceFunc, o.invReduceFunc, w, s, o.filterFunc);
+  const inv = o.invReduceFunc;
+  return composite(this.ssc, () => {
+    const reduced = this.reduceByKey(o.reduceFunc);
+    if (inv == null) {
+      const windowed = reduced.window(w / 1000, s / 1000).reduceByKey(o.reduceFunc);
+      return o.filterFunc ? windowed.filter(o.filterFunc) : windowed;
+    }
+    return new ReducedWindowedDStream(reduced, o.reduceFunc, inv, w, s, o.filterFunc);
+  });
 };

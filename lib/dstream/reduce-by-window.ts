@@ -1,6 +1,7 @@
 import { DStream } from './dstream';
 import { requireFunction } from './map';
 import { windowDurations } from './window';
+import { composite } from './named';
 
 declare module './dstream' {
   interface DStream<T> {
@@ -31,11 +32,13 @@ DStream.prototype.reduceByWindow = function <T>(
   requireFunction(fn, 'reduceByWindow');
   if (invFn != null) requireFunction(invFn, 'reduceByWindow', 'inverse function or null');
   const [w, s] = windowDurations(this, windowSec, slideSec);
-  if (invFn == null)
-    return this.reduce(fn)
-      .window(w / 1000, s / 1000)
-      .reduce(fn);
-  return this.map((x) => [1, x] as [number, T])
-    .reduceByKeyAndWindow(fn, invFn, w / 1000, s / 1000)
-    .map((kv) => kv[1]);
+  return composite(this.ssc, () => {
+    if (invFn == null)
+      return this.reduce(fn)
+        .window(w / 1000, s / 1000)
+        .reduce(fn);
+    return this.map((x) => [1, x] as [number, T])
+      .reduceByKeyAndWindow(fn, invFn, w / 1000, s / 1000)
+      .map((kv) => kv[1]);
+  });
 };

@@ -48,7 +48,7 @@ export class TransformedDStream<U> extends DStream<U> {
   constructor(
     readonly parents: DStream<any>[],
     private readonly fn: (rdds: RDD<any>[], time: number) => RDD<U>,
-    private readonly op = 'transform',
+    readonly op = 'transform',
   ) {
     super(checkTransformParents(parents, op).ssc);
   }

@@ -64,6 +64,11 @@ export function decode<T>(data: Uint8Array): T {
   return revive(JSON.parse(json)) as T;
 }
 
+/** Parses what `storedJson` wrote (undefined, NaN and ±Infinity come back). */
+export function parseStoredJson<T>(text: string): T {
+  return revive(JSON.parse(text)) as T;
+}
+
 function revive(v: unknown): unknown {
   if (typeof v === 'string') {
     if (v.charCodeAt(0) !== 0) return v;

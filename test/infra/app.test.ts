@@ -101,6 +101,17 @@ describe('loadPipeline', () => {
         "export default definePipeline({ name: 'bad-window', batchInterval: 1 }, (ssc) => ssc.kinesisTextStream().window(1.5, 1).pprint());\n",
     );
     writeFileSync(join(tmp, 'bad-window', 'index.ts'), 'export const handler = 1;\n');
+    mkdirSync(join(tmp, 'look-alikes'));
+    writeFileSync(
+      join(tmp, 'look-alikes', 'pipeline.ts'),
+      `import { definePipeline } from ${JSON.stringify(join(ROOT, 'lib'))};\n` +
+        "export default definePipeline({ name: 'look-alikes', batchInterval: 1 }, (ssc) => {\n" +
+        '  const pairs = ssc.kinesisTextStream().map((w) => [w, 1] as [string, number]);\n' +
+        '  pairs.updateStateByKey((vs: number[], s?: number) => (s ?? 0) + vs.length).pprint();\n' +
+        '  pairs.updateStateByKey((vs: number[], s?: number) => Math.max(s ?? 0, vs.length)).pprint();\n' +
+        '});\n',
+    );
+    writeFileSync(join(tmp, 'look-alikes', 'index.ts'), 'export const handler = 1;\n');
     mkdirSync(join(tmp, 'bad-export'));
     writeFileSync(join(tmp, 'bad-export', 'pipeline.ts'), 'export default 42;\n');
     writeFileSync(join(tmp, 'bad-export', 'index.ts'), 'export const handler = 1;\n');
@@ -125,7 +136,7 @@ describe('loadPipeline', () => {
 
   test('lists only folders with both pipeline.ts and index.ts', () => {
     expect(availablePipelines(FIXTURE_FUNCTIONS_DIR)).toEqual(['demo']);
-    expect(availablePipelines(tmp)).toEqual(['bad-export', 'bad-window']);
+    expect(availablePipelines(tmp)).toEqual(['bad-export', 'bad-window', 'look-alikes']);
     expect(availablePipelines(join(tmp, 'missing'))).toEqual([]);
   });
 
@@ -167,6 +178,14 @@ describe('loadPipeline', () => {
     );
     await expect(buildApp(newApp({ pipeline: 'bad-window', functionsDir: tmp }))).rejects.toThrow(
       PipelineLoadError,
+    );
+  });
+
+  test('refuses look-alike stateful streams without names (their state could be swapped later)', async () => {
+    const err = await loadPipeline(tmp, 'look-alikes').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineLoadError);
+    expect((err as Error).message).toMatch(
+      /look-alikes[/\\]pipeline\.ts: pipeline 'look-alikes' cannot be deployed: updateStateByKey@[0-9a-f]{10} holds state and looks like another stream of the pipeline .* Name it \(and its look-alike\): \.named\('\.\.\.'\)\./,
     );
   });
 

@@ -32,7 +32,7 @@ describe('VersionedTable', () => {
         let chain = [0];
         let next = 1;
         for (const op of ops) {
-          const kept = chain.slice(-(keep + 1));
+          const kept = table.versions;
           const from = kept[Math.max(0, kept.length - 1 - op.back)];
           const w = table.write(from, next);
           // Writing from an older version drops the versions after it (a batch computed again).
@@ -55,8 +55,12 @@ describe('VersionedTable', () => {
             chain = [...chain, next];
           }
           next++;
-          // Every kept version reads as its copy.
-          for (const v of chain.slice(-(keep + 1))) {
+          // The table keeps the current version and up to `keep` before it (fewer just after a
+          // batch computed again dropped the later ones); every kept version reads as its copy.
+          expect(table.versions[table.versions.length - 1]).toBe(chain[chain.length - 1]);
+          expect(table.versions.length).toBeLessThanOrEqual(keep + 1);
+          expect(chain.slice(-table.versions.length)).toEqual(table.versions);
+          for (const v of table.versions) {
             const view = table.view(v);
             const got = Array.from(view.entries(), (e) => [e.key, e.value]);
             const want = Array.from(copies.get(v) as Map<string, E>, ([k, e]) => [k, e.value]).sort();

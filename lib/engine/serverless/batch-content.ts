@@ -24,6 +24,9 @@ export interface Fix {
 export interface IncludedGroup extends EntryGroup {
   shardKey: string;
   entryKey: Position;
+  /** The map stage that wrote the entry (frontier-data.ts reads its data keys by it). */
+  signature?: Entry['signature'];
+  stage?: string;
 }
 
 /** The content of one batch. */
@@ -155,7 +158,13 @@ export async function loadContent(
       }),
   );
   const include = (e: Entry, g: EntryGroup) => {
-    content.groups.push({ ...g, shardKey: e.shardKey, entryKey: e.key });
+    content.groups.push({
+      ...g,
+      shardKey: e.shardKey,
+      entryKey: e.key,
+      signature: e.signature,
+      stage: e.stage,
+    });
     const stats = content.shards.get(e.shardKey) ?? { entries: 0, records: 0, late: 0 };
     stats.records += g.records;
     content.records += g.records;

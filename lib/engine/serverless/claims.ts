@@ -34,6 +34,8 @@ export interface Done {
   states: Record<string, StreamVersion | null>;
   /** Per shard: records and late records of the batch (inspection, UI). */
   summary: { records: number; late: number };
+  /** The stream registry's revision the batch ran under (absent: before the registry). */
+  rev?: number;
 }
 
 /** The claim and done items of batch `t` (one query). */
@@ -84,7 +86,7 @@ export async function markDone(ctx: EngineContext, done: Done): Promise<boolean>
     {
       pk: keys.close(ctx.pipeline),
       sk: keys.doneSk(done.batchTime),
-      data: encode({ states: done.states, summary: done.summary }),
+      data: encode({ states: done.states, summary: done.summary, rev: done.rev }),
       attrs: { owner: done.owner, doneAt: done.doneAt },
       expiresAt: ctx.ttl(),
     },
@@ -122,12 +124,13 @@ function claimOf(t: number, i: StoreItem): Claim {
 }
 
 function doneOf(t: number, i: StoreItem): Done {
-  const body = decode<Pick<Done, 'states' | 'summary'>>(i.data as Uint8Array);
+  const body = decode<Pick<Done, 'states' | 'summary' | 'rev'>>(i.data as Uint8Array);
   return {
     batchTime: t,
     owner: String(i.attrs?.owner),
     doneAt: Number(i.attrs?.doneAt),
     states: body.states,
     summary: body.summary,
+    ...(body.rev !== undefined ? { rev: body.rev } : {}),
   };
 }

@@ -18,12 +18,13 @@ import type { StateStore } from '../../state/types';
 import { EntryCache, computeFix, loadContent, type Fix } from './batch-content';
 import { claim, markDone, readClose, readDone, release, takeOver, type Claim, type Done } from './claims';
 import type { EngineContext } from './context';
-import { ClaimLostError, MissingHistoryError } from './errors';
+import { ClaimLostError, MissingHistoryError, SupersededError } from './errors';
 import { keys } from './keys';
 import { ZERO_POSITION } from './positions';
 import { isReady } from './readiness';
 import { runBatch, type Plan } from './run-batch';
 import { listHeads, readEntries } from './shard-log';
+import type { StreamRegistry } from './stream-registry';
 import type { ShardRef } from './types';
 
 /** The pipeline's progress: the next batch to close and its zero time. */
@@ -53,6 +54,7 @@ export class Closer {
   constructor(
     private readonly ctx: EngineContext,
     private readonly plan: (zero: number) => Plan,
+    private readonly registry: StreamRegistry,
     private readonly options: CloserOptions,
   ) {}
 
@@ -90,7 +92,18 @@ export class Closer {
       const held = await this.acquire(t, progress, existing, now + leaseMs);
       if (held === 'busy') break;
       if (held === 'retry') continue;
-      if (await this.close(t, progress, held, now)) closed.push(t);
+      // The code is checked against the stored streams before every batch it runs (a deploy, an
+      // import or a reset may have changed them); a closer of an older version of the code stops.
+      let rev: number;
+      try {
+        rev = await this.registry.sync(this.plan(progress.zero));
+      } catch (e) {
+        await release(ctx, held, e);
+        if (!(e instanceof SupersededError)) throw e;
+        ctx.log(e.message, { batch: t });
+        break;
+      }
+      if (await this.close(t, progress, held, now, rev)) closed.push(t);
       else break;
     }
     return closed;
@@ -119,7 +132,13 @@ export class Closer {
   }
 
   /** Runs T under `held`, marks it done and moves the progress. False when this closer stopped. */
-  private async close(t: number, progress: Progress, held: Claim, startedAt: number): Promise<boolean> {
+  private async close(
+    t: number,
+    progress: Progress,
+    held: Claim,
+    startedAt: number,
+    rev: number,
+  ): Promise<boolean> {
     const { ctx } = this;
     const plan = this.plan(progress.zero);
     const histories = Array.from(plan.histories.values());
@@ -145,6 +164,7 @@ export class Closer {
         doneAt: ctx.now(),
         states: result.states,
         summary: { records: content.records, late: content.late },
+        rev,
       };
       // Metrics go once, by the closer whose done marker landed, right after it: only a crash in
       // between loses them (never counted twice).

@@ -16,6 +16,7 @@ import { listHeads, readEntries } from './shard-log';
 import { KeyedHistory, storedBytes, type StreamVersion } from './state-versions';
 import { normKey } from '../../util/key-map';
 import type { PipelineInspection } from './types';
+import type { DStream } from '../../dstream/dstream';
 
 /** Options of `inspect`: how many closes, open batches and state entries to show. */
 export interface InspectOptions {
@@ -28,6 +29,7 @@ export interface InspectOptions {
 export async function inspect(
   ctx: EngineContext,
   plan: (zero: number) => Plan,
+  storageKeys: (plan: Plan) => Promise<Map<DStream<unknown>, string>>,
   batchInterval: number,
   options: InspectOptions = {},
 ): Promise<PipelineInspection> {
@@ -80,17 +82,20 @@ export async function inspect(
   const history: PipelineInspection['history'] = [];
   if (latestDone && progress) {
     const states = decode<Pick<Done, 'states'>>(latestDone.data as Uint8Array).states;
-    for (const h of plan(progress.zero).histories.values()) {
-      const v = h instanceof KeyedHistory ? states[h.key] : undefined;
+    const p = plan(progress.zero);
+    const keyOf = await storageKeys(p);
+    for (const h of p.histories.values()) {
+      const key = keyOf.get(h.stream);
+      const v = h instanceof KeyedHistory && key !== undefined ? states[key] : undefined;
       if (!v) continue;
       const batchTime = Number(latestDone.sk.slice(0, 15));
       const n = options.entries ?? 20;
       history.push({
-        stream: h.stream.name,
+        stream: p.ids.get(h.stream)?.id ?? h.stream.name,
         batchTime,
         size: v.keys,
         bytes: storedBytes(v),
-        sample: n > 0 ? await sample(ctx, h.key, v, batchTime, n) : [],
+        sample: n > 0 ? await sample(ctx, key as string, v, batchTime, n) : [],
       });
     }
   }

@@ -15,7 +15,7 @@ import type { KinesisInputRecord } from '../../sources/kinesis';
 import { applyRecords, type Applied } from './apply-records';
 import type { EngineContext } from './context';
 import { MapPhaseInputError } from './errors';
-import { streamKey, type MapStage } from './map-stage';
+import type { MapStage } from './map-stage';
 import { ZERO_POSITION, describePosition, shardKeyOf, type Position } from './positions';
 import { commitEntry, latestEntry, readHead, writeHead, type Entry, type EntryGroup } from './shard-log';
 import type { MapPhaseResult } from './types';
@@ -160,9 +160,9 @@ function entryOf(
       const shuffle = stage.combined.get(f.stream);
       if (shuffle) {
         const c = g.combiners[i];
-        group.combined[streamKey(shuffle)] = c ? c.map.toArray() : [];
+        group.combined[stage.keys.get(shuffle) as string] = c ? c.map.toArray() : [];
       } else {
-        group.elements[streamKey(f.stream)] = g.elements[i];
+        group.elements[stage.keys.get(f.stream) as string] = g.elements[i];
       }
     });
     groups.push(group);
@@ -182,5 +182,7 @@ function entryOf(
     minOrigin: origins.length ? Math.min(...origins) : fallback,
     maxOrigin: origins.length ? Math.max(...origins) : fallback,
     groups,
+    signature: stage.signature,
+    stage: stage.hash,
   };
 }

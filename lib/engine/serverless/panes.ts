@@ -12,30 +12,63 @@ import { RDD } from '../../dstream/rdd';
 import type { EngineContext } from './context';
 import { MissingHistoryError } from './errors';
 import { keys } from './keys';
+import type { Done } from './claims';
+import type { Binding } from './stream-registry';
 
 /** The stored batches of one pane stream, recent ones in memory. */
 export class PaneHistory {
   private readonly cache = new Map<number, RDD<unknown> | undefined>();
   private pending: { time: number; rdd: RDD<unknown> | undefined } | undefined;
+  /** Where the stream's panes are (from the stream registry). */
+  private binding: Binding | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
     readonly stream: DStream<unknown>,
-    readonly key: string,
   ) {}
 
-  /** Loads the panes at `times` not in memory. */
-  async prepare(times: readonly number[]): Promise<void> {
+  /** The storage key of the stream's panes (bound by the stream registry before a batch). */
+  get key(): string {
+    if (!this.binding) throw new Error(`internal: ${this.stream.name} is not bound to the stream registry`);
+    return this.binding.key;
+  }
+
+  /** Binds the stream to its storage key; a new key drops the panes in memory. */
+  bind(binding: Binding): void {
+    if (this.binding?.key !== binding.key) {
+      this.cache.clear();
+      this.pending = undefined;
+    }
+    this.binding = binding;
+  }
+
+  /**
+   * Loads the panes at `times` not in memory. A batch that ran before the stream was registered
+   * (its done marker's revision is earlier) has no pane of it: windows over it start empty.
+   */
+  async prepare(
+    times: readonly number[],
+    doneAt: (time: number) => Promise<Done | undefined>,
+  ): Promise<void> {
     const missing = times.filter((t) => !this.cache.has(t));
     const items = await Promise.all(
       missing.map((t) => this.ctx.store.get(keys.pane(this.ctx.pipeline, this.key, t), keys.paneSk)),
     );
-    missing.forEach((t, i) => {
-      const item = items[i];
-      if (!item) throw new MissingHistoryError(this.stream.name, t);
-      const parts = decode<unknown[][] | null>(item.data as Uint8Array);
-      this.cache.set(t, parts ? new RDD(parts) : undefined);
-    });
+    await Promise.all(
+      missing.map(async (t, i) => {
+        const item = items[i];
+        if (!item) {
+          const done = await doneAt(t);
+          if (done && (done.rev ?? 0) < (this.binding?.rev ?? 0)) {
+            this.cache.set(t, undefined);
+            return;
+          }
+          throw new MissingHistoryError(this.stream.name, t);
+        }
+        const parts = decode<unknown[][] | null>(item.data as Uint8Array);
+        this.cache.set(t, parts ? new RDD(parts) : undefined);
+      }),
+    );
   }
 
   /** The pane at `time` (prepared first). */

@@ -8,21 +8,28 @@
 import type { StreamingContext } from '../../dstream/context';
 import type { DStream } from '../../dstream/dstream';
 import { RDD } from '../../dstream/rdd';
-import { KeyMap } from '../../util/key-map';
+import type { StreamIdentity } from '../../plan/identity';
 import type { BatchContent } from './batch-content';
 import type { Done } from './claims';
 import type { EngineContext } from './context';
 import { ClaimLostError } from './errors';
-import { streamKey, type MapStage } from './map-stage';
+import { setFrontiers } from './frontier-data';
+import type { MapStage } from './map-stage';
 import { PaneHistory } from './panes';
 import { KeyedHistory, type StreamVersion } from './state-versions';
+import type { StoredStream } from './stream-registry';
 
 /** A compiled pipeline as the closer runs it. */
 export interface Plan {
   ssc: StreamingContext;
   stage: MapStage;
+  /** Every stream's identity (plan/identity.ts). */
+  ids: Map<DStream<unknown>, StreamIdentity>;
   /** Every history stream's stored batches. */
   histories: Map<DStream<unknown>, KeyedHistory | PaneHistory>;
+  /** The history streams with their ids and fingerprints, and their layout (stream-registry.ts). */
+  stored: StoredStream[];
+  layout: string;
 }
 
 /** What running a batch gave. */
@@ -89,30 +96,6 @@ function checkLease(ctx: EngineContext, t: number, leaseUntil: number): void {
   if (ctx.now() >= leaseUntil) throw new ClaimLostError(t);
 }
 
-/** The frontier streams' batch at `t`: map-side combiners merged, elements concatenated. */
-function setFrontiers(stage: MapStage, t: number, content: BatchContent): void {
-  for (const f of stage.frontiers) {
-    const shuffle = stage.combined.get(f.stream);
-    if (shuffle) {
-      const merged = new KeyMap<unknown, unknown>();
-      const merge = shuffle.aggregator.mergeCombiners;
-      const key = streamKey(shuffle);
-      for (const g of content.groups) {
-        for (const [k, c] of g.combined[key] ?? []) {
-          const prev = merged.get(k);
-          merged.set(k, prev === undefined && !merged.has(k) ? c : merge(prev, c));
-        }
-      }
-      shuffle.generated.set(t, RDD.of(merged.toArray()));
-    } else {
-      const key = streamKey(f.stream);
-      const all: unknown[] = [];
-      for (const g of content.groups) for (const x of g.elements[key] ?? []) all.push(x);
-      f.stream.generated.set(t, RDD.of(all));
-    }
-  }
-}
-
 /**
  * Loads what the history streams read at past times: for a keyed stream its version at
  * t - slide (and earlier ones a window reads), for a pane stream the panes its readers may ask.
@@ -127,13 +110,13 @@ async function prepareHistory(
     Array.from(plan.histories.values()).map(async (h) => {
       const s = h.stream;
       if (h instanceof PaneHistory) {
-        await h.prepare(validTimes(s, zero, t - s.rememberMs - s.slideDuration, t - 1));
+        await h.prepare(validTimes(s, zero, t - s.rememberMs - s.slideDuration, t - 1), doneAt);
         return;
       }
       const base = t - s.slideDuration;
       for (const u of validTimes(s, zero, t - s.rememberMs, base)) {
-        const stored = h.isWarm(u) ? undefined : (await doneAt(u))?.states[h.key];
-        await h.prepare(u, stored, u === base);
+        const done = h.isWarm(u) ? undefined : await doneAt(u);
+        await h.prepare(u, done?.states[h.key], u === base, done && (done.rev ?? 0));
       }
     }),
   );

@@ -15,6 +15,7 @@ import { decode, encode } from '../codec';
 import type { StoreItem } from '../../state/types';
 import type { EngineContext } from './context';
 import { keys } from './keys';
+import type { StageSignature } from './map-stage';
 import type { Position } from './positions';
 
 /** The map-stage outputs of one origin batch's records in an entry. */
@@ -22,9 +23,9 @@ export interface EntryGroup {
   /** The batch the records arrived in. */
   origin: number;
   records: number;
-  /** Elements of each frontier stream, by stream key. */
+  /** Elements of each frontier stream, by stream id. */
   elements: Record<string, unknown[]>;
-  /** Map-side combined [key, combiner] pairs, by shuffle stream key. */
+  /** Map-side combined [key, combiner] pairs, by shuffle stream id. */
   combined: Record<string, [unknown, unknown][]>;
 }
 
@@ -45,6 +46,9 @@ export interface Entry {
   minOrigin: number;
   maxOrigin: number;
   groups: EntryGroup[];
+  /** The signature of the map stage that wrote it (what its data keys hold), and its hash. */
+  signature?: StageSignature;
+  stage?: string;
 }
 
 /** The latest committed position of a shard, its watermark and when it last applied records. */
@@ -65,7 +69,13 @@ export async function commitEntry(ctx: EngineContext, entry: Entry): Promise<boo
   const item: StoreItem = {
     pk: keys.log(ctx.pipeline, entry.shardKey),
     sk: entry.key,
-    data: encode({ g: entry.groups, u: entry.undecodable, d: entry.decodeErrors }),
+    data: encode({
+      g: entry.groups,
+      u: entry.undecodable,
+      d: entry.decodeErrors,
+      s: entry.signature,
+      h: entry.stage,
+    }),
     attrs: {
       first: entry.first,
       last: entry.last,
@@ -82,7 +92,9 @@ export async function commitEntry(ctx: EngineContext, entry: Entry): Promise<boo
 /** Reads a stored entry. */
 export function entryOf(shardKey: string, item: StoreItem): Entry {
   const a = item.attrs ?? {};
-  const body = decode<{ g: EntryGroup[]; u: number; d: number }>(item.data as Uint8Array);
+  const body = decode<{ g: EntryGroup[]; u: number; d: number; s?: StageSignature; h?: string }>(
+    item.data as Uint8Array,
+  );
   return {
     shardKey,
     key: item.sk,
@@ -95,6 +107,7 @@ export function entryOf(shardKey: string, item: StoreItem): Entry {
     minOrigin: Number(a.minOrigin),
     maxOrigin: Number(a.maxOrigin),
     groups: body.g,
+    ...(body.s ? { signature: body.s, stage: body.h } : {}),
   };
 }
 

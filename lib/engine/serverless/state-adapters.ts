@@ -38,6 +38,8 @@ export function sortByStringKey(entries: StoredEntry[]): StoredEntry[] {
 export interface KeyedAdapter<S> {
   /** Fields of a full stored entry (its last one is the ordinal). */
   readonly width: number;
+  /** How its entries are stored: `[key, value, ord]` (pairs) or `[key, state, time, ord]` (mapWithState). */
+  readonly storage: 'pairs' | 'mapWithState';
   /** The stream's batch for a version (undefined: no batch). */
   rddOf(state: S | undefined): RDD<unknown> | undefined;
   /**
@@ -82,6 +84,7 @@ interface PairsState {
 
 class PairsAdapter implements KeyedAdapter<PairsState> {
   readonly width = 3;
+  readonly storage = 'pairs';
   private gen = 0;
 
   rddOf(state: PairsState | undefined): RDD<unknown> | undefined {
@@ -160,6 +163,7 @@ type Table = MapWithStateTable<unknown, unknown>;
 
 class MapWithStateAdapter implements KeyedAdapter<Table> {
   readonly width = 4;
+  readonly storage = 'mapWithState';
   constructor(private readonly stream: InternalMapWithStateDStream<unknown, unknown, unknown, unknown>) {}
 
   rddOf(table: Table | undefined): RDD<unknown> | undefined {

@@ -21,6 +21,7 @@ import type { EngineContext } from './context';
 import { MissingHistoryError } from './errors';
 import { keys, padTime } from './keys';
 import type { KeyedAdapter, StoredEntry } from './state-adapters';
+import type { Binding } from './stream-registry';
 
 /** Where one version of a keyed state stream is stored. */
 export interface StreamVersion {
@@ -72,14 +73,30 @@ export class KeyedHistory<S = unknown> {
   private base: Version<S> | undefined;
   /** Versions loaded for this batch's lookups. */
   private readonly loaded = new Map<number, RDD<unknown> | undefined>();
+  /** Where the stream's data is (from the stream registry). */
+  private binding: Binding | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
     readonly stream: DStream<unknown>,
-    readonly key: string,
-    private readonly adapter: KeyedAdapter<S>,
+    readonly adapter: KeyedAdapter<S>,
     private readonly policy: CompactionPolicy,
   ) {}
+
+  /** The storage key of the stream's versions (bound by the stream registry before a batch). */
+  get key(): string {
+    if (!this.binding) throw new Error(`internal: ${this.stream.name} is not bound to the stream registry`);
+    return this.binding.key;
+  }
+
+  /** Binds the stream to its storage key; a new key drops what is in memory (another stream's data). */
+  bind(binding: Binding): void {
+    if (this.binding?.key !== binding.key) {
+      this.warm = undefined;
+      this.reset();
+    }
+    this.binding = binding;
+  }
 
   /** Whether the version at `time` is in memory (then `prepare` needs no stored version). */
   isWarm(time: number): boolean {
@@ -88,18 +105,28 @@ export class KeyedHistory<S = unknown> {
 
   /**
    * Makes version `time` readable by this batch (`stored`: where it is stored, from its batch's done
-   * marker; not needed when warm). `isBase`: the version this batch's changes are taken against.
+   * marker; not needed when warm; `doneRev`: the registry revision that batch ran under). A batch
+   * that ran before the stream was registered holds no version of it: the stream's state there is
+   * its imported version, or none. `isBase`: the version this batch's changes are taken against.
    */
-  async prepare(time: number, stored: StreamVersion | null | undefined, isBase: boolean): Promise<void> {
+  async prepare(
+    time: number,
+    stored: StreamVersion | null | undefined,
+    isBase: boolean,
+    doneRev?: number,
+  ): Promise<void> {
     if (this.warm?.time === time) {
       this.loaded.set(time, this.adapter.rddOf(this.warm.state));
       if (isBase) this.base = this.warm;
       return;
     }
-    if (stored === undefined) throw new MissingHistoryError(this.stream.name, time);
-    const state = stored === null ? undefined : await this.load(time, stored);
+    let version = stored;
+    if (version === undefined && doneRev !== undefined && this.binding && doneRev < this.binding.rev)
+      version = this.binding.initial ?? null;
+    if (version === undefined) throw new MissingHistoryError(this.stream.name, time);
+    const state = version === null ? undefined : await this.load(time, version);
     this.loaded.set(time, this.adapter.rddOf(state));
-    if (isBase) this.base = { time, state, stored };
+    if (isBase) this.base = { time, state, stored: version };
   }
 
   /** The batch at `time` for the graph's history lookups (prepared first). */
@@ -190,62 +217,87 @@ export class KeyedHistory<S = unknown> {
     this.loaded.clear();
   }
 
-  /** Writes a snapshot of `entries` (ordinal order) in pages of about `pageBytes`, each its own item. */
-  private async writeSnapshot(t: number, entries: StoredEntry[]): Promise<{ pages: number; bytes: number }> {
-    const whole = encode(entries, STATE_LEVEL);
-    let pages = [whole];
-    if (whole.byteLength > this.policy.pageBytes) {
-      const n = Math.ceil(whole.byteLength / this.policy.pageBytes);
-      const per = Math.ceil(entries.length / n);
-      pages = [];
-      for (let i = 0; i < entries.length; i += per)
-        pages.push(encode(entries.slice(i, i + per), STATE_LEVEL));
-    }
-    await this.ctx.store.putAll(
-      pages.map((data, i) => ({
-        pk: keys.page(this.ctx.pipeline, this.key, t, i),
-        sk: keys.pageSk,
-        data,
-        expiresAt: this.ctx.ttl(),
-      })),
-    );
-    return { pages: pages.length, bytes: pages.reduce((n, p) => n + p.byteLength, 0) };
+  private writeSnapshot(t: number, entries: StoredEntry[]): Promise<{ pages: number; bytes: number }> {
+    return writeSnapshot(this.ctx, this.key, t, entries, this.policy.pageBytes);
   }
 
   /** Loads version `time` from its snapshot and the deltas since. */
   private async load(time: number, v: StreamVersion): Promise<S> {
-    const { store, pipeline } = this.ctx;
-    const [pages, deltas] = await Promise.all([
-      Promise.all(
-        Array.from({ length: v.pages }, (_, i) =>
-          store.get(keys.page(pipeline, this.key, v.epoch, i), keys.pageSk),
-        ),
-      ),
-      v.deltas > 0
-        ? store.query(keys.delta(pipeline, this.key, v.epoch), { skTo: padTime(time) })
-        : Promise.resolve([]),
-    ]);
-    if (pages.some((p) => !p) || deltas.length !== v.deltas)
-      throw new MissingHistoryError(this.stream.name, time);
-    const byKey = new Map<unknown, StoredEntry>();
-    for (const p of pages)
-      for (const e of decode<StoredEntry[]>(p!.data as Uint8Array)) byKey.set(normKey(e[0]), e);
-    for (const d of deltas) {
-      const { r, u } = decode<Delta>(d.data as Uint8Array);
-      for (const k of r) byKey.delete(normKey(k));
-      for (const e of u) {
-        const n = normKey(e[0]);
-        // An entry stored without its ordinal keeps the one it had.
-        if (e.length < this.adapter.width) {
-          const had = byKey.get(n);
-          if (!had) throw new MissingHistoryError(this.stream.name, time);
-          e.push(had[had.length - 1]);
-        }
-        byKey.set(n, e);
-      }
-    }
-    return this.adapter.build(Array.from(byKey.values()), time, v.nextOrd);
+    const entries = await readVersion(this.ctx, this.key, time, v, this.adapter.width);
+    if (!entries) throw new MissingHistoryError(this.stream.name, time);
+    return this.adapter.build(entries, time, v.nextOrd);
   }
+}
+
+/**
+ * Writes a snapshot of `entries` (ordinal order) of the stream stored under `key` at `epoch`, in
+ * pages of about `pageBytes` of compressed entries, each its own item (spread over partition keys).
+ */
+export async function writeSnapshot(
+  ctx: EngineContext,
+  key: string,
+  epoch: number,
+  entries: StoredEntry[],
+  pageBytes: number,
+): Promise<{ pages: number; bytes: number }> {
+  const whole = encode(entries, STATE_LEVEL);
+  let pages = [whole];
+  if (whole.byteLength > pageBytes) {
+    const n = Math.ceil(whole.byteLength / pageBytes);
+    const per = Math.ceil(entries.length / n);
+    pages = [];
+    for (let i = 0; i < entries.length; i += per) pages.push(encode(entries.slice(i, i + per), STATE_LEVEL));
+  }
+  await ctx.store.putAll(
+    pages.map((data, i) => ({
+      pk: keys.page(ctx.pipeline, key, epoch, i),
+      sk: keys.pageSk,
+      data,
+      expiresAt: ctx.ttl(),
+    })),
+  );
+  return { pages: pages.length, bytes: pages.reduce((n, p) => n + p.byteLength, 0) };
+}
+
+/**
+ * The entries (in no particular order) of the version at `time` of the stream stored under `key`:
+ * its snapshot with the deltas since applied. Undefined when an item of it is missing (expired).
+ */
+export async function readVersion(
+  ctx: EngineContext,
+  key: string,
+  time: number,
+  v: StreamVersion,
+  width: number,
+): Promise<StoredEntry[] | undefined> {
+  const { store, pipeline } = ctx;
+  const [pages, deltas] = await Promise.all([
+    Promise.all(
+      Array.from({ length: v.pages }, (_, i) => store.get(keys.page(pipeline, key, v.epoch, i), keys.pageSk)),
+    ),
+    v.deltas > 0
+      ? store.query(keys.delta(pipeline, key, v.epoch), { skTo: padTime(time) })
+      : Promise.resolve([]),
+  ]);
+  if (pages.some((p) => !p) || deltas.length !== v.deltas) return undefined;
+  const byKey = new Map<unknown, StoredEntry>();
+  for (const p of pages)
+    for (const e of decode<StoredEntry[]>(p!.data as Uint8Array)) byKey.set(normKey(e[0]), e);
+  for (const d of deltas) {
+    const { r, u } = decode<Delta>(d.data as Uint8Array);
+    for (const k of r) byKey.delete(normKey(k));
+    for (const e of u) {
+      const n = normKey(e[0]);
+      // An entry stored without its ordinal keeps the one it had.
+      if (e.length < width) {
+        const had = byKey.get(n);
+        if (!had) return undefined;
+        e.push(had[had.length - 1]);
+      }
+      byKey.set(n, e);
+    }
+  }
+  return Array.from(byKey.values());
 }
 
 /** Where the snapshot and deltas of a version are, for inspection: its stored bytes. */
