@@ -6,14 +6,18 @@
  * longer defines). Pure: reads and writes nothing.
  */
 import type { StateProblem } from './errors';
-import {
-  storageKey,
-  type Fingerprint,
-  type IdentityPlan,
-  type RegisteredStream,
-  type RegistryBody,
-  type StoredStream,
+import type {
+  Fingerprint,
+  IdentityPlan,
+  RegisteredStream,
+  RegistryBody,
+  StoredStream,
 } from './stream-registry';
+
+/** The storage key of a stream registered at `rev`: never one used before. */
+export function storageKey(id: string, rev: number): string {
+  return `${id}.${rev}`;
+}
 
 /** Whether two fingerprints describe the same data. */
 export function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {

@@ -25,9 +25,15 @@ import type { EngineContext } from './context';
 import { IncompatibleStateError, SupersededError } from './errors';
 import { keys } from './keys';
 import type { StreamVersion } from './state-versions';
-import { reconcile } from './stream-reconcile';
+import { reconcile, storageKey } from './stream-reconcile';
 
-export { describeFingerprint, reconcile, sameFingerprint, type Reconciled } from './stream-reconcile';
+export {
+  describeFingerprint,
+  reconcile,
+  sameFingerprint,
+  storageKey,
+  type Reconciled,
+} from './stream-reconcile';
 
 /** What a stored stream's data means: equal fingerprints read each other's data. */
 export interface Fingerprint {
@@ -141,11 +147,6 @@ export async function writeRegistry(
     },
     prevRev === undefined ? { notExists: true } : { attr: 'rev', op: '=', value: prevRev },
   );
-}
-
-/** The storage key of a stream registered at `rev`: never one used before. */
-export function storageKey(id: string, rev: number): string {
-  return `${id}.${rev}`;
 }
 
 /**
