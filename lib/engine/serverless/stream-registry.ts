@@ -25,7 +25,7 @@ import type { EngineContext } from './context';
 import { IncompatibleStateError, SupersededError } from './errors';
 import { keys } from './keys';
 import type { StreamVersion } from './state-versions';
-import { reconcile, storageKey } from './stream-reconcile';
+import { reconcile } from './stream-reconcile';
 
 export {
   describeFingerprint,
