@@ -1,5 +1,5 @@
 /**
- * DynamoDB cost of word count per batch (issue 3, DESIGN 7), measured on dynalite's
+ * DynamoDB cost of word count per batch (issue 3), measured on dynalite's
  * ConsumedCapacity in one run: a 10,000-record event (10 words a record, about 4,000 distinct
  * words) through kinesisHandler + closing the batch on DynamoDbStateStore, against a naive handler
  * that sends one UpdateItem ADD per word (and, for reference, one per distinct word of the event).

@@ -1,5 +1,5 @@
 /**
- * Dollars per million records (issue 9, DESIGN 7): running totals (updateStateByKey) over 100K keys
+ * Dollars per million records (issue 9): running totals (updateStateByKey) over 100K keys
  * at 1K and 10K records/s, 1-s batches, as the construct deploys it (1 shard per 1K records/s, one
  * map-phase invocation per shard and batch, the closer looping all the time, 1,024 MB each). Measured
  * in one run on DynamoDbStateStore against dynalite: DynamoDB write and read units (ConsumedCapacity)
@@ -21,7 +21,7 @@ import {
 } from './metered';
 import { dealKeys, runningTotals } from './metered';
 
-/** DESIGN's prices, us-east-1 2026. */
+/** List prices, us-east-1, 2026. */
 export const PRICES = {
   lambdaPerMillionRequests: 0.2,
   lambdaPerGbSecond: 0.0000166667,

@@ -1,5 +1,5 @@
 /**
- * Local end to end, DESIGN 7 ("throughput limited by the emulator, not by the engine"):
+ * Local end to end ("throughput limited by the emulator, not by the engine"):
  * NetworkWordCount (functions/network-wordcount) on the embedded stack (kinesalite, dynalite,
  * s3rver, all in this process) through the local poller, as `dstream run` runs it.
  *

@@ -1,6 +1,6 @@
 /**
  * Map-phase handler on a Kinesis event (base64 included) of 1,000 records (the deployed batch
- * size) or 10,000, DESIGN 7: kinesisHandler running the word-count map phase (decode, fused
+ * size) or 10,000: kinesisHandler running the word-count map phase (decode, fused
  * flatMap/map, map-side combine, gzip-compressed log entry, head) against a hand-written loop that
  * decodes and counts, in the same process. The store is the in-memory one, so this measures the
  * engine, not DynamoDB. Closing is left out of both.

@@ -474,8 +474,7 @@ export class DStreamPipeline extends Construct {
     for (const fn of [this.handler, this.closer]) {
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-L1',
-        reason:
-          'Node.js 22 is the runtime the project targets and tests (DESIGN section 4); move to a newer one deliberately.',
+        reason: 'Node.js 22 is the runtime the project targets and tests; move to a newer one deliberately.',
       });
     }
     const writers: [iam.IRole, s3.IBucket[]][] = [

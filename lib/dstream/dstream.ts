@@ -135,7 +135,7 @@ export abstract class DStream<T> {
 
 /**
  * A narrow (one-to-one per element) stream: map, flatMap, filter, mapValues, flatMapValues.
- * Chains of them fuse into one function per element (DESIGN 3): `fuse(emit)` returns the per-
+ * Chains of them fuse into one function per element: `fuse(emit)` returns the per-
  * element function that pushes this stream's outputs into `emit`.
  */
 export abstract class NarrowDStream<P, T> extends DStream<T> {

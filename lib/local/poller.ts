@@ -372,7 +372,7 @@ function validate(opts: KinesisPollerOptions): void {
     [
       isIntIn(opts.maximumRetryAttempts, 0, 10_000),
       `maximumRetryAttempts must be an integer from 0 to 10000, got ${opts.maximumRetryAttempts} ` +
-        '(unbounded retries let one bad record block its shard; DESIGN "Facts to design with")',
+        '(unbounded retries let one bad record block its shard)',
     ],
     [
       opts.maximumRecordAgeInSeconds === undefined || opts.maximumRecordAgeInSeconds > 0,

@@ -1,5 +1,5 @@
 /**
- * Stable stream identity (DESIGN 3.6): each stream of a pipeline gets an id from its place in the
+ * Stable stream identity: each stream of a pipeline gets an id from its place in the
  * plan's structure, never from creation order. A stream named with `.named(name)` has the name as
  * its id (the parts of a named composite, `name/i`); any other stream's id hashes its operator
  * kind, the parameters that change what its batches mean (window and slide), and its parents' ids.

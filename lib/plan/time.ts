@@ -22,7 +22,7 @@ export function requireMultiple(durationMs: number, unitMs: number, what: string
   }
 }
 
-/** The first multiple of `intervalMs` strictly after `timestampMs` (a record's batch, DESIGN 3.1). */
+/** The first multiple of `intervalMs` strictly after `timestampMs` (a record's batch). */
 export function batchTimeOf(timestampMs: number, intervalMs: number): number {
   return (Math.floor(timestampMs / intervalMs) + 1) * intervalMs;
 }

@@ -162,7 +162,7 @@ function defaultStore(): StateStore {
 
 /**
  * The Lambda handler for the pipeline's Kinesis event source (ReportBatchItemFailures on): runs the
- * map phase per shard (DESIGN 3.2) on the records' user records (KPL aggregates de-aggregated),
+ * map phase per shard on the records' user records (KPL aggregates de-aggregated),
  * then closes the batches that are ready (3.3). A record whose user function throws is reported in
  * `batchItemFailures` (by its Kinesis sequence number) with nothing after it applied; records that
  * cannot be decoded are counted (DecodeErrors) and skipped; a store failure reports the shard's

@@ -104,7 +104,7 @@ export class KinesisInputDStream<T> extends InputDStream<T> {
   }
 
   /**
-   * In-memory engine: adds records to the batch of their arrival time (DESIGN 3.1: the first
+   * In-memory engine: adds records to the batch of their arrival time (the first
    * multiple of the batch interval strictly after the arrival). Undecodable records are counted
    * in `decodeErrors` and skipped.
    */

@@ -1,7 +1,7 @@
 /**
  * The DynamoDB `StateStore`: one table, string keys `pk`/`sk`, TTL attribute `expiresAt`, payloads
  * of any size chunked past the item limit (layout in `dynamodb-codec.ts`). No transactions: puts of
- * one item are atomic, conditional puts carry the rest (DESIGN 3.2).
+ * one item are atomic, conditional puts carry the rest.
  */
 import {
   BatchWriteItemCommand,

@@ -1,5 +1,5 @@
 /**
- * The state store contract shared by the in-memory and DynamoDB implementations (DESIGN 3.4).
+ * The state store contract shared by the in-memory and DynamoDB implementations.
  *
  * One single-table layout: every item has a string partition key `pk` and sort key `sk`, optional
  * scalar attributes, an optional binary payload `data` of any size (a store chunks it past the
@@ -106,7 +106,7 @@ export class StateStoreError extends Error {
 
 /**
  * Key-value state with conditional writes and idempotent batch puts: all that exactly-once needs,
- * no transactions (DESIGN 3.2). Both implementations pass `test/state/conformance.ts`.
+ * no transactions. Both implementations pass `test/state/conformance.ts`.
  */
 export interface StateStore {
   /** The item, or undefined when absent or expired. Strongly consistent. */

@@ -1,5 +1,5 @@
 /**
- * End to end on the local stack (DESIGN 5 and 6): lines go into Kinesis (kinesalite), the local
+ * End to end on the local stack : lines go into Kinesis (kinesalite), the local
  * poller invokes the pipeline's Lambda handler, batches close, counts land in S3 (s3rver) and on
  * stdout (pprint); the results equal the in-memory engine's for the same records, batch by batch.
  * Real processes, real sockets and real time: these are the few tests with sleeps.

@@ -277,7 +277,7 @@ describe('window operators equal a brute-force recomputation of every window', (
     // [t - s + b, t] reach before the window, so a key first seen in such a batch gets that batch's
     // value although it is outside (t - w, t] (b = 1, w = 1, s = 2, batch 1 = [a:1], batch 2 = []:
     // Spark emits [a:1] at t = 2 where the window is empty), and the error is carried on by every
-    // later window. We pin Spark's behaviour (DESIGN 3: batch for batch); see the report.
+    // later window. We pin Spark's behaviour (batch for batch); see the report.
     await fc.assert(
       fc.asyncProperty(slideBeyondWindow, pairs, invertible, fc.boolean(), async (sh, input, r, filtered) => {
         const filter = filtered ? ([, v]: [string, number]) => v !== r.zero : undefined;

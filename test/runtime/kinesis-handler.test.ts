@@ -10,7 +10,7 @@ import wordcount from '../../functions/network-wordcount/pipeline';
 import { makeKinesisEvent, makeKinesisRecord, shardIdOf } from '../helpers/kinesis';
 
 /**
- * The Lambda entry points (DESIGN 3.2-3.3) driven with real KinesisStreamEvent objects, as the
+ * The Lambda entry points driven with real KinesisStreamEvent objects, as the
  * event source mapping delivers them, on an in-memory store and a manual clock.
  */
 
@@ -383,7 +383,7 @@ describe('kinesisHandler: late records', () => {
   });
 
   test('a record whose batch closes by lateness while its map phase is in flight still counts, late (the next cut includes it)', async () => {
-    // DESIGN 3.3: "A record that arrives for a batch already closed (late) goes to the oldest open
+    // "A record that arrives for a batch already closed (late) goes to the oldest open
     // batch ... nothing is dropped silently". The closer cuts the shard logs when it claims a batch;
     // an entry committed after that cut belongs to the next batch whose cut includes it.
     const counts: Counts = new Map();

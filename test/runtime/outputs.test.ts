@@ -13,7 +13,7 @@ import { ForwardingStore } from '../../lib/state/forwarding-store';
 import { makeKinesisEvent } from '../helpers/kinesis';
 
 /**
- * Output operations through the Lambda entry points (DESIGN 3.3 step 3): saveAsTextFiles to S3
+ * Output operations through the Lambda entry points: saveAsTextFiles to S3
  * (s3rver in process) at deterministic keys, and toCloudWatch datapoints timestamped with the
  * batch time, through a captured emitter and through the default EMF emitter.
  */

@@ -18,7 +18,7 @@ import {
 } from './harness';
 
 /**
- * The differential run (DESIGN 6): the serverless engine's outputs per batch time against the
+ * The differential run: the serverless engine's outputs per batch time against the
  * in-memory engine's on the same records, records delivered as Lambda would (in order per shard,
  * random batch sizes), with injected faults: whole events delivered twice, bisected retries, a crash
  * after any store write (map phase and closer), and racing closers.

@@ -10,7 +10,7 @@ const metrics = new InMemoryEngineMetrics();
 let crashes = 0;
 
 /**
- * Exactly-once when batches close by lateness (DESIGN 3.3, 6): with a small allowed lateness, a
+ * Exactly-once when batches close by lateness: with a small allowed lateness, a
  * clock that jumps past it, map phases running concurrently with closers, records arriving late,
  * duplicate deliveries, crashes after any store write and retries, records may land in later
  * batches than the in-memory engine would put them (late, and counted so), but every record is

@@ -1,5 +1,5 @@
 /**
- * The fault model of issue 8 (DESIGN 3.5, 6), enumerated rather than sampled: a run of the
+ * The fault model of issue 8, enumerated rather than sampled: a run of the
  * serverless engine on a fixed delivery plan is first run without faults to count its store writes;
  * then, for every write index k and every fault kind, the same plan runs again with that fault at
  * write k:

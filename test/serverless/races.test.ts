@@ -1,5 +1,5 @@
 /**
- * Races and crashes around batch close (DESIGN 3.2, 3.3, 3.5, 6): map phases racing the first close
+ * Races and crashes around batch close: map phases racing the first close
  * and later cuts, retries of late records, lease takeovers, closer errors; plus per-source decoding
  * and the storage codec. Interleavings are forced with store hooks.
  */

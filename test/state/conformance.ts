@@ -1,5 +1,5 @@
 /**
- * The state store conformance suite (DESIGN 3.4): every `StateStore` implementation runs it, so
+ * The state store conformance suite: every `StateStore` implementation runs it, so
  * the in-memory store and the DynamoDB store answer every call alike.
  */
 import { createCipheriv } from 'node:crypto';

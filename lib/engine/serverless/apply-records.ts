@@ -1,7 +1,7 @@
 /**
  * Applying one shard's records in the map phase: each record after the shard's committed position
  * is decoded by every Kinesis source, run through the fused map stage, and combined map-side into
- * the group of its own batch (the batch after its arrival time: DESIGN 3.1). Pure computation, no
+ * the group of its own batch (the batch after its arrival time). Pure computation, no
  * store access: the same records always give the same groups, so a retried invocation computes
  * exactly what the first attempt did.
  */

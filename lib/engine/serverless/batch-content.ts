@@ -1,5 +1,5 @@
 /**
- * What a batch contains (DESIGN 3.5): the closer fixes, before any output runs, a cut of every
+ * What a batch contains: the closer fixes, before any output runs, a cut of every
  * shard log, and the batch is exactly the entries between the previous batch's cut and its own
  * (their groups of this batch or earlier: earlier ones are late), plus the entries cut earlier
  * that hold groups of this batch (carried). The cut is stored with the claim (claims.ts); every

@@ -1,5 +1,5 @@
 /**
- * Claims, leases and done markers (DESIGN 3.3). One item per batch T holds the claim (owner, lease)
+ * Claims, leases and done markers. One item per batch T holds the claim (owner, lease)
  * and the batch's cut (`Fix`): it is created with a put-if-absent, so the first claimant fixes the
  * content for good, and a takeover after the lease copies the same cut. The done marker is a
  * separate put-if-absent item with what the batch left for the next one (state manifests).

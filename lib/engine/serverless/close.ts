@@ -1,5 +1,5 @@
 /**
- * The close protocol (DESIGN 3.3): batches close strictly in time order, each once ready. For batch
+ * The close protocol: batches close strictly in time order, each once ready. For batch
  * T the closer reads the progress item (next batch, zero time), then T's claim and done items; if T
  * is not claimed and is ready, it cuts the shard logs (batch-content.ts) and claims T with that cut
  * (put-if-absent); a claim whose lease ran out is taken over with the same cut. It runs the batch

@@ -1,11 +1,10 @@
 /**
- * The serverless engine (DESIGN 3.2-3.5): the same plan as the in-memory engine, split in two
+ * The serverless engine: the same plan as the in-memory engine, split in two
  * phases. `mapPhase` runs per Lambda invocation on one shard's records and commits them to the
  * shard's log (map-phase.ts, shard-log.ts); `closeReady` closes batches in order, each from a cut
  * of the logs fixed before its outputs run (close.ts, claims.ts, batch-content.ts), with state
  * stored as changes (state-versions.ts) and window panes stored once (panes.ts). Stored streams
- * are named by stable ids and checked against the stream registry (stream-registry.ts, DESIGN
- * 3.6); map-side data committed by another version of the code is placed by its signature
+ * are named by stable ids and checked against the stream registry (stream-registry.ts); map-side data committed by another version of the code is placed by its signature
  * (frontier-data.ts); state moves in and out through state-transfer.ts. The rooms share one
  * `EngineContext`; this class builds the plan and wires them.
  */
@@ -104,11 +103,11 @@ export class ServerlessEngine {
   }
 
   /**
-   * Map phase for one shard's records, in sequence order (DESIGN 3.2). Never throws for bad
+   * Map phase for one shard's records, in sequence order. Never throws for bad
    * records: undecodable ones are counted and skipped; a user function that throws stops the
    * shard at that record (`failedSequenceNumber`), with everything before it committed. At its
    * first invocation it checks the code against the stored streams and throws
-   * IncompatibleStateError, before writing anything, when they do not match (DESIGN 3.6).
+   * IncompatibleStateError, before writing anything, when they do not match.
    */
   async mapPhase(records: KinesisInputRecord[]): Promise<MapPhaseResult> {
     const plan = this.plan ?? this.planAt(0);

@@ -1,5 +1,5 @@
 /**
- * The map phase (DESIGN 3.2): one Lambda invocation's records of one shard become one committed
+ * The map phase: one Lambda invocation's records of one shard become one committed
  * entry of the shard log. Reads the shard's head hint, applies the records after it, and commits
  * the entry at the head's position with a put-if-absent; if another attempt committed there first
  * (a late write of a timed-out invocation, a concurrent retry), it reads the log's true head and

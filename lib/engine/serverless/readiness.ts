@@ -1,5 +1,5 @@
 /**
- * When a batch may close (DESIGN 3.3): every live shard's watermark has passed it, or its lateness
+ * When a batch may close: every live shard's watermark has passed it, or its lateness
  * has passed and the shards behind it are idle (a shard working through a backlog holds its
  * batches; its records are not late). Reads the head hints only; writes nothing. A hint that lags
  * only delays a close: the batch's content comes from the shard logs, not from the hints.

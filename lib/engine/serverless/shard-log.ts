@@ -1,6 +1,6 @@
 /**
  * The shard log: what the map phase commits, and the one source of truth for which records are
- * applied (DESIGN 3.5). Each shard has a log of entries; an entry holds the map-stage output of a
+ * applied. Each shard has a log of entries; an entry holds the map-stage output of a
  * contiguous run of the shard's records, grouped by origin batch, and is keyed by the position just
  * before its first record (the previous entry's last position). Entries are written with a
  * put-if-absent: whoever commits first at a position owns it, and an entry never changes once

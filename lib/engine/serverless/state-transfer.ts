@@ -1,6 +1,5 @@
 /**
- * Keyed state in and out of a pipeline's store (`dstream state export|import|reset|check`,
- * DESIGN 3.6). Export reads the latest closed version of each keyed state stream in the registry
+ * Keyed state in and out of a pipeline's store (`dstream state export|import|reset|check`). Export reads the latest closed version of each keyed state stream in the registry
  * and writes one JSON line per key, in the order keys entered (which is the order the engine
  * iterates them). Import writes the lines of a stream as a new snapshot under a fresh storage key
  * and registers it (registry compare-and-set) as the stream's state before the first batch closed

@@ -1,5 +1,5 @@
 /**
- * Keyed state, versioned by batch time and stored as what changed (DESIGN 3.5). A keyed history
+ * Keyed state, versioned by batch time and stored as what changed. A keyed history
  * stream (updateStateByKey, mapWithState, the running window of reduceByKeyAndWindow with an
  * inverse) is stored per version as a delta (keys set or removed since the previous version), on
  * top of a snapshot written in pages; a new snapshot is written when the stored deltas reach

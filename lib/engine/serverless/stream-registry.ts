@@ -1,5 +1,5 @@
 /**
- * The pipeline's stream registry (DESIGN 3.6): one item listing every stored stream (keyed state
+ * The pipeline's stream registry: one item listing every stored stream (keyed state
  * and window panes) by its stable id, with a fingerprint of what its data means (operator, window,
  * slide, declared schema) and the storage key its data lives under. Code and stored state are
  * reconciled against it: a stream whose fingerprint changed under the same id, or a stream holding
