@@ -129,8 +129,15 @@ describe('dstream run (child processes)', () => {
     async (_name, command, inRepo) => {
       // `script` gives the run a real pseudo-terminal: stdin is a TTY, and \x03 typed on it is the
       // terminal's interrupt character, delivered as SIGINT to the foreground process group.
+      // `script` runs the command with $SHELL -c; `exec` makes the command the terminal's foreground
+      // process itself, as when a user types it at an interactive shell. Without it a non-interactive
+      // dash (SHELL unset, as in CI) would stay in between and die of the same SIGINT (exit 130).
       const cwd = inRepo ? join(__dirname, '..', '..') : tempDir();
-      const term = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: childEnv(), stdio: 'pipe' });
+      const term = spawn('script', ['-qfec', `exec ${command}`, '/dev/null'], {
+        cwd,
+        env: childEnv(),
+        stdio: 'pipe',
+      });
       let output = '';
       term.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
       term.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));
