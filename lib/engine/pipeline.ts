@@ -76,6 +76,7 @@ export function definePipeline(options: PipelineOptions, define: (ssc: Streaming
     throw new Error(
       `retention must be at least 60 seconds (it bounds how long a stopped closer can catch up), got ${String(options.retention)}.`,
     );
+  checkLatenessFitsRetention(lateness, retention);
   const pipeline: Pipeline = {
     name: options.name,
     batchInterval: options.batchInterval,
@@ -84,6 +85,20 @@ export function definePipeline(options: PipelineOptions, define: (ssc: Streaming
   };
   validateDefinition(pipeline);
   return pipeline;
+}
+
+/**
+ * Throws unless `allowedLateness` is at most half the `retention` (both in seconds): records wait in
+ * the shard logs until their batch closes, up to the lateness (or half the retention for a shard
+ * working through a backlog), and what waits must be read before it expires.
+ */
+export function checkLatenessFitsRetention(allowedLateness: number, retention: number): void {
+  if (allowedLateness > retention / 2)
+    throw new Error(
+      `allowedLateness (${allowedLateness} s) must be at most half the retention (${retention} s): records wait ` +
+        `in the shard logs up to the lateness before their batch closes, and must not expire first. ` +
+        `Set retention to at least ${2 * allowedLateness} s, or lower allowedLateness.`,
+    );
 }
 
 /** Runs the definition on a manual-clock context and starts it (no batch runs), as the engines will. */

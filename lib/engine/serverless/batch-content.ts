@@ -15,9 +15,12 @@ import { getEntry, readEntries, type Entry, type EntryGroup, type Head } from '.
 
 /** The cut of batch T: per shard the last entry included ([key, last position]), and entries carried. */
 export interface Fix {
-  shards: Record<string, [key: Position, last: Position]>;
+  /** `idleSince`: when (clock ms) the shard was first found with no head hint (it leaves later). */
+  shards: Record<string, [key: Position, last: Position, idleSince?: number]>;
   /** Entries at or before the cut with groups of later batches: [shard, entry key, max origin]. */
   carried: [shardKey: string, key: Position, maxOrigin: number][];
+  /** Shards whose log started over since the previous cut: their new entries begin at the start. */
+  restarted?: string[];
 }
 
 /** A group of an entry included in a batch, with where it came from. */
@@ -93,24 +96,47 @@ export async function computeFix(
   heads: readonly Head[],
   cache: EntryCache,
 ): Promise<Fix> {
-  const live = new Set(heads.map((h) => h.shardKey));
-  const shardKeys = new Set([...Object.keys(prev?.shards ?? {}), ...live]);
+  const live = new Map(heads.map((h) => [h.shardKey, h]));
+  const shardKeys = new Set([...Object.keys(prev?.shards ?? {}), ...live.keys()]);
   const fix: Fix = { shards: {}, carried: (prev?.carried ?? []).filter(([, , o]) => o > t) };
+  const restarted: string[] = [];
   await Promise.all(
     Array.from(shardKeys).map(async (s) => {
       const before = prev?.shards[s];
-      const from = before?.[1] ?? ZERO_POSITION;
-      const entries = await readEntries(ctx, s, from);
+      let from = before?.[1] ?? ZERO_POSITION;
+      let entries = await readEntries(ctx, s, from);
+      const head = live.get(s);
+      if (before && head && head.last > from && entries[0]?.key !== from) {
+        // The log does not go on from the cut, yet the shard wrote since: if its hint had expired
+        // and its log emptied (the closer stopped longer than the retention), it started over.
+        const start = await getEntry(ctx, s, ZERO_POSITION);
+        if (start && start.first > from) {
+          ctx.metric('LogGaps', 1);
+          ctx.log(
+            'ERROR: a shard log started over (its entries expired while the closer was stopped longer than the retention); records committed after the cut and before it started over, if any, are lost',
+            { shard: s, cutAt: describePosition(from), startsAgainAt: describePosition(start.first) },
+          );
+          entries = [start, ...entries];
+          from = ZERO_POSITION;
+          restarted.push(s);
+        }
+      }
       checkChain(ctx, s, from, entries);
       cache.noteRead(s, from, entries);
       const last = entries[entries.length - 1];
       if (last) fix.shards[s] = [last.key, last.last];
-      // A shard whose head expired (idle past the retention: a closed parent after resharding)
-      // leaves the cut; if it ever writes again, its log starts over.
-      else if (before && live.has(s)) fix.shards[s] = before;
+      else if (before && live.has(s)) fix.shards[s] = [before[0], before[1]];
+      else if (before) {
+        // No hint (a closed parent after resharding, or the closer stopped past the retention):
+        // the shard stays in the cut until whatever it wrote has expired (its entries outlive its
+        // hint by less than the retention), so that an entry still stored is never read again.
+        const idleSince = before[2] ?? ctx.now();
+        if (ctx.now() - idleSince < 2 * ctx.retentionMs) fix.shards[s] = [before[0], before[1], idleSince];
+      }
       for (const e of entries) if (e.maxOrigin > t) fix.carried.push([s, e.key, e.maxOrigin]);
     }),
   );
+  if (restarted.length) fix.restarted = restarted.sort();
   fix.carried.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return fix;
 }
@@ -128,11 +154,14 @@ export async function loadContent(
   await Promise.all(
     Object.entries(fix.shards).map(async ([s, [key]]) => {
       const before = prev?.shards[s];
-      if (before && before[0] === key) return; // nothing new on this shard
-      const from = before?.[1] ?? ZERO_POSITION;
+      const restarted = before !== undefined && fix.restarted?.includes(s) === true;
+      if (before && before[0] === key && !restarted) return; // nothing new on this shard
+      // A log that started over is read from its start, without the entries at or before the cut.
+      const from = restarted ? ZERO_POSITION : (before?.[1] ?? ZERO_POSITION);
       let entries = cache.range(s, from, key);
       if (!entries) {
         entries = await readEntries(ctx, s, from, key);
+        if (restarted) entries = entries.filter((e) => e.first > before[1]);
         checkChain(ctx, s, from, entries);
         for (const e of entries) cache.put(e);
       }

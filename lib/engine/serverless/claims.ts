@@ -80,15 +80,19 @@ export async function release(ctx: EngineContext, held: Claim, error: unknown): 
     .catch(() => undefined);
 }
 
-/** Marks batch `t` done. False when another closer marked it first (with the same result). */
-export async function markDone(ctx: EngineContext, done: Done): Promise<boolean> {
+/**
+ * Marks batch `t` done. False when the item exists: another closer marked it first (with the same
+ * result), or this call's own write applied and the reply was lost (the caller tells by `owner` and
+ * `doneAt`). `neededMs`: how long past the retention windows read its state manifests.
+ */
+export async function markDone(ctx: EngineContext, done: Done, neededMs = 0): Promise<boolean> {
   return ctx.store.put(
     {
       pk: keys.close(ctx.pipeline),
       sk: keys.doneSk(done.batchTime),
       data: encode({ states: done.states, summary: done.summary, rev: done.rev }),
       attrs: { owner: done.owner, doneAt: done.doneAt },
-      expiresAt: ctx.ttl(),
+      expiresAt: ctx.ttl(neededMs),
     },
     { notExists: true },
   );
@@ -121,6 +125,12 @@ function claimOf(t: number, i: StoreItem): Claim {
     fix: decode<Fix>(i.data as Uint8Array),
     ...(i.attrs?.error ? { error: String(i.attrs.error) } : {}),
   };
+}
+
+/** Whether the stored done marker of `done`'s batch is this very write (its reply was lost). */
+export async function isOwnDone(ctx: EngineContext, done: Done): Promise<boolean> {
+  const stored = await readDone(ctx, done.batchTime);
+  return stored?.owner === done.owner && stored.doneAt === done.doneAt;
 }
 
 function doneOf(t: number, i: StoreItem): Done {

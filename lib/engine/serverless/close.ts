@@ -16,14 +16,25 @@
  */
 import type { StateStore } from '../../state/types';
 import { EntryCache, computeFix, loadContent, type Fix } from './batch-content';
-import { claim, markDone, readClose, readDone, release, takeOver, type Claim, type Done } from './claims';
+import {
+  claim,
+  isOwnDone,
+  markDone,
+  readClose,
+  readDone,
+  release,
+  takeOver,
+  type Claim,
+  type Done,
+} from './claims';
 import type { EngineContext } from './context';
 import { ClaimLostError, MissingHistoryError, SupersededError } from './errors';
 import { keys } from './keys';
 import { ZERO_POSITION } from './positions';
-import { isReady } from './readiness';
+import { isReady, openShardKeys } from './readiness';
 import { runBatch, type Plan } from './run-batch';
-import { listHeads, readEntries } from './shard-log';
+import { historyNeedMs } from './state-versions';
+import { listHeads, readEntries, refreshIdleHeads } from './shard-log';
 import type { StreamRegistry } from './stream-registry';
 import type { ShardRef } from './types';
 
@@ -50,6 +61,10 @@ export interface CloserOptions {
 export class Closer {
   private readonly entries = new EntryCache();
   private last: { fix: Fix; done: Done } | undefined;
+  /** The last claim or takeover this closer wrote (to know its own claim when the reply was lost). */
+  private attempt: { t: number; leaseUntil: number } | undefined;
+  /** Calls of `closeReady` run one after the other (the warm state is this closer's alone). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -60,6 +75,12 @@ export class Closer {
 
   /** Closes every ready batch in order; returns the batch times this call closed. */
   async closeReady(leaseMs = this.options.leaseMs): Promise<number[]> {
+    const run = this.queue.then(() => this.closeRound(leaseMs));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async closeRound(leaseMs: number): Promise<number[]> {
     const closed = await this.closeLoop(leaseMs);
     // How far behind the clock the closer is (the "closer behind" alarm), sent even when zero.
     const progress = await readProgress(this.ctx);
@@ -118,15 +139,29 @@ export class Closer {
   ): Promise<Claim | 'busy' | 'retry'> {
     const { ctx } = this;
     if (existing) {
+      // This closer's own claim or takeover, whose write applied though its reply was lost (the SDK
+      // resent it and the resend was refused): held. (Closes of one closer never run concurrently.)
+      const mine = this.attempt;
+      if (
+        mine?.t === t &&
+        existing.owner === ctx.owner &&
+        existing.leaseUntil === mine.leaseUntil &&
+        existing.leaseUntil > ctx.now()
+      )
+        return existing;
       if (existing.leaseUntil > ctx.now()) return 'busy'; // another closer holds T
+      this.attempt = { t, leaseUntil };
       if (!(await takeOver(ctx, existing, leaseUntil))) return 'retry';
       if (existing.owner !== ctx.owner || existing.error)
         ctx.log('took over a batch close', { batch: t, from: existing.owner, error: existing.error });
       return { ...existing, owner: ctx.owner, leaseUntil, error: undefined };
     }
     const heads = await listHeads(ctx);
+    const { listShards } = this.options;
+    await refreshIdleHeads(ctx, heads, async () => listShards && openShardKeys(heads, listShards));
     if (!(await isReady(ctx, t, heads, this.options.listShards))) return 'busy';
     const fix = await computeFix(ctx, t, await this.fixBefore(t, progress), heads, this.entries);
+    this.attempt = { t, leaseUntil };
     if (!(await claim(ctx, t, fix, leaseUntil))) return 'retry';
     return { batchTime: t, owner: ctx.owner, leaseUntil, fix };
   }
@@ -167,8 +202,11 @@ export class Closer {
         rev,
       };
       // Metrics go once, by the closer whose done marker landed, right after it: only a crash in
-      // between loses them (never counted twice).
-      if (await markDone(ctx, done)) this.report(t, startedAt, content, result.outputs);
+      // between loses them (never counted twice). A refused put may be this closer's own write whose
+      // reply was lost (the SDK resent it): the marker then holds this run's owner and time.
+      const needMs = Math.max(0, ...histories.map((h) => historyNeedMs(h.stream)));
+      if ((await markDone(ctx, done, needMs)) || (await isOwnDone(ctx, done)))
+        this.report(t, startedAt, content, result.outputs);
       for (const h of histories) h.commit(t);
       this.entries.retain(held.fix);
       this.last = { fix: held.fix, done };

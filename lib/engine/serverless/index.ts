@@ -11,7 +11,7 @@
 import { StreamingContext } from '../../dstream/context';
 import type { DStream } from '../../dstream/dstream';
 import type { KinesisInputRecord } from '../../sources/kinesis';
-import type { Pipeline } from '../pipeline';
+import { checkLatenessFitsRetention, type Pipeline } from '../pipeline';
 import type { EngineListener } from '../listener';
 import { Closer, readProgress, type Progress } from './close';
 import { EngineContext } from './context';
@@ -68,6 +68,7 @@ export class ServerlessEngine {
     private readonly options: ServerlessEngineOptions,
   ) {
     this.store = options.store;
+    checkLatenessFitsRetention(pipeline.options.allowedLateness, pipeline.options.retention ?? 3600);
     const log =
       options.log ??
       ((message: string, fields?: Record<string, unknown>) =>

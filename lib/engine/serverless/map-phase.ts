@@ -43,6 +43,16 @@ export async function runMapPhase(
   let entry: Entry | undefined;
   /** The newest entry known committed: the head hint must reach it (a crash may have left it behind). */
   let tip: Pick<Entry, 'last' | 'watermark' | 'minOrigin'> | undefined;
+  if (!head) {
+    // No hint: a new shard, or one whose hint expired (or was never written) while entries may
+    // remain. The log continues from its true end; it starts at the beginning only when empty.
+    const latest = await latestEntry(ctx, shardKey);
+    if (latest) {
+      tip = latest;
+      at = latest.last;
+      watermark = latest.watermark;
+    }
+  }
   // Each failed commit means another attempt committed at `at`: the next position is strictly later.
   for (;;) {
     delete result.failedSequenceNumber;

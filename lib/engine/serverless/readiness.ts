@@ -1,13 +1,19 @@
 /**
  * When a batch may close: every live shard's watermark has passed it, or its lateness
  * has passed and the shards behind it are idle (a shard working through a backlog holds its
- * batches; its records are not late). Reads the head hints only; writes nothing. A hint that lags
- * only delays a close: the batch's content comes from the shard logs, not from the hints.
+ * batches, for up to half the retention; its records are not late). Reads the head hints only;
+ * writes nothing. A hint that lags only delays a close: the batch's content comes from the shard
+ * logs, not from the hints.
  */
 import type { EngineContext } from './context';
 import { shardKeyOf } from './positions';
 import type { Head } from './shard-log';
 import type { ShardRef } from './types';
+
+/** How long past its end a busy shard behind a batch may hold it: half the retention. */
+export function maxHoldMs(ctx: EngineContext): number {
+  return ctx.retentionMs / 2;
+}
 
 /** Whether batch `t` may close now, given the head hints and the open shards (when known). */
 export async function isReady(
@@ -20,11 +26,7 @@ export async function isReady(
   const shards = new Map<string, { watermark: number; updatedAt?: number }>();
   for (const h of heads) shards.set(h.shardKey, { watermark: h.watermark, updatedAt: h.updatedAt });
   if (listShards) {
-    // A bare shard id names the shard of that id on whichever stream the heads have it (one stream).
-    const byId = new Map(heads.map((h) => [h.shardId, h.shardKey]));
-    const open = new Set(
-      (await listShards()).map((s) => (typeof s === 'string' ? (byId.get(s) ?? s) : shardKeyOf(s))),
-    );
+    const open = await openShardKeys(heads, listShards);
     for (const s of open) if (!shards.has(s)) shards.set(s, { watermark: -Infinity });
     // A shard no longer open (a parent after resharding) holds no batch once it is idle.
     for (const [id, s] of shards) {
@@ -37,5 +39,27 @@ export async function isReady(
   if (now < t + ctx.latenessMs) return false;
   // Past the lateness, t closes unless a shard still behind it is busy (it applied records within
   // the last lateness period: a backlog being worked through, whose records are not late).
-  return behind.every((s) => s.updatedAt === undefined || now - s.updatedAt >= ctx.latenessMs);
+  if (behind.every((s) => s.updatedAt === undefined || now - s.updatedAt >= ctx.latenessMs)) return true;
+  // A backlog holds t for at most half the retention: the entries other shards committed meanwhile
+  // wait in the logs for their own batches, and must be read before they expire. The lagging
+  // shard's records of t and earlier then count in later batches, as late records.
+  if (now - t >= maxHoldMs(ctx)) {
+    ctx.log('closing a batch held by a shard backlog for half the retention; its records will be late', {
+      batch: t,
+      heldMs: now - t,
+    });
+    return true;
+  }
+  return false;
+}
+
+/** The keys of the open shards (a bare shard id names the shard of that id the heads have). */
+export async function openShardKeys(
+  heads: readonly Head[],
+  listShards: () => Promise<ShardRef[]>,
+): Promise<Set<string>> {
+  const byId = new Map(heads.map((h) => [h.shardId, h.shardKey]));
+  return new Set(
+    (await listShards()).map((s) => (typeof s === 'string' ? (byId.get(s) ?? s) : shardKeyOf(s))),
+  );
 }

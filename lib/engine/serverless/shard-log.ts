@@ -9,7 +9,8 @@
  * loser re-reads the log and drops the records the winner covered.
  *
  * Writes: `log` entries (conditional put-if-absent), `heads` (a hint: the latest position and
- * watermark per shard, put only forward). Both carry a TTL of the pipeline's retention.
+ * watermark per shard, put only forward; the closer rewrites an idle shard's hint unchanged before
+ * it expires). Both carry a TTL of the pipeline's retention.
  */
 import { decode, encode } from '../codec';
 import type { StoreItem } from '../../state/types';
@@ -62,6 +63,8 @@ export interface Head {
   updatedAt: number;
   /** The origin batch of the shard's first records. */
   firstOrigin: number;
+  /** When the stored hint expires (epoch seconds), as read. */
+  expiresAt?: number;
 }
 
 /** Commits `entry` unless an entry already exists at its key. True when this call committed it. */
@@ -151,27 +154,54 @@ export async function listHeads(ctx: EngineContext): Promise<Head[]> {
 
 /** Moves a shard's head hint forward to `head` (never backwards: a late write is refused). */
 export async function writeHead(ctx: EngineContext, head: Head): Promise<void> {
-  await ctx.store.put(
-    {
-      pk: keys.heads(ctx.pipeline),
-      sk: head.shardKey,
-      attrs: {
-        shardId: head.shardId,
-        ...(head.streamArn ? { streamArn: head.streamArn } : {}),
-        last: head.last,
-        watermark: head.watermark,
-        updatedAt: head.updatedAt,
-        firstOrigin: head.firstOrigin,
-      },
-      expiresAt: ctx.ttl(),
-    },
-    { or: [{ notExists: true }, { attr: 'last', op: '<', value: head.last }] },
+  await ctx.store.put(headItem(ctx, head), {
+    or: [{ notExists: true }, { attr: 'last', op: '<', value: head.last }],
+  });
+}
+
+/**
+ * Rewrites the hints of idle shards that would expire within half the retention, unchanged but
+ * for their TTL, so that a shard quiet for longer than the retention keeps its place in the log
+ * (its next entry continues the log the closer's cut points into). Only while the hint is still
+ * the same (a map phase moving it on wins). `open`: the shards still open (a closed parent's hint
+ * is let expire); all when unknown.
+ */
+export async function refreshIdleHeads(
+  ctx: EngineContext,
+  heads: readonly Head[],
+  open: () => Promise<ReadonlySet<string> | undefined>,
+): Promise<void> {
+  const due = heads.filter(
+    (h) => h.expiresAt !== undefined && h.expiresAt * 1000 - ctx.now() < ctx.retentionMs / 2,
   );
+  if (due.length === 0) return;
+  const openShards = await open();
+  for (const h of due) {
+    if (openShards && !openShards.has(h.shardKey)) continue;
+    await ctx.store.put(headItem(ctx, h), { attr: 'last', op: '=', value: h.last });
+  }
+}
+
+function headItem(ctx: EngineContext, head: Head): StoreItem {
+  return {
+    pk: keys.heads(ctx.pipeline),
+    sk: head.shardKey,
+    attrs: {
+      shardId: head.shardId,
+      ...(head.streamArn ? { streamArn: head.streamArn } : {}),
+      last: head.last,
+      watermark: head.watermark,
+      updatedAt: head.updatedAt,
+      firstOrigin: head.firstOrigin,
+    },
+    expiresAt: ctx.ttl(),
+  };
 }
 
 function headOf(item: StoreItem): Head {
   const a = item.attrs ?? {};
   return {
+    ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}),
     shardKey: item.sk,
     shardId: String(a.shardId),
     ...(a.streamArn ? { streamArn: String(a.streamArn) } : {}),

@@ -20,7 +20,7 @@ import { readProgress } from './close';
 import type { EngineContext } from './context';
 import { StateTransferError } from './errors';
 import type { StoredEntry } from './state-adapters';
-import { readVersion, writeSnapshot, type StreamVersion } from './state-versions';
+import { historyNeedMs, readVersion, writeSnapshot, type StreamVersion } from './state-versions';
 import {
   readRegistry,
   reconcile,
@@ -221,7 +221,14 @@ export async function importState(
     const key = storageKey(id, rev);
     // Epoch 0 is no batch's time: the closer's own snapshots under this key never overwrite it
     // (a re-run of the first batch after the import reads it again).
-    const { pages, bytes } = await writeSnapshot(ctx, key, IMPORT_EPOCH, entries, options.pageBytes);
+    const { pages, bytes } = await writeSnapshot(
+      ctx,
+      key,
+      IMPORT_EPOCH,
+      entries,
+      options.pageBytes,
+      historyNeedMs(s.stream),
+    );
     const initial: StreamVersion = {
       epoch: IMPORT_EPOCH,
       pages,

@@ -11,7 +11,8 @@
  * loads the snapshot and the deltas since. Versions are a pure function of the batches' fixed
  * content, so two closers that run the same batch write the same deltas and pages: a stale
  * closer's late write is harmless. Writes: delta items (one per changed version), snapshot pages
- * (one item each, spread over partition keys). TTL: the pipeline's retention.
+ * (one item each, spread over partition keys). TTL: the pipeline's retention plus how long a
+ * window over the stream reads its versions (`historyNeedMs`).
  */
 import { encode, decode } from '../codec';
 import type { DStream } from '../../dstream/dstream';
@@ -189,7 +190,7 @@ export class KeyedHistory<S = unknown> {
       pk: keys.delta(this.ctx.pipeline, this.key, prev.epoch),
       sk: padTime(t),
       data: delta,
-      expiresAt: this.ctx.ttl(),
+      expiresAt: this.ctx.ttl(historyNeedMs(this.stream)),
     });
     return { ...prev, deltas: prev.deltas + 1, deltaBytes: prev.deltaBytes + bytes, keys: count, nextOrd };
   }
@@ -218,7 +219,7 @@ export class KeyedHistory<S = unknown> {
   }
 
   private writeSnapshot(t: number, entries: StoredEntry[]): Promise<{ pages: number; bytes: number }> {
-    return writeSnapshot(this.ctx, this.key, t, entries, this.policy.pageBytes);
+    return writeSnapshot(this.ctx, this.key, t, entries, this.policy.pageBytes, historyNeedMs(this.stream));
   }
 
   /** Loads version `time` from its snapshot and the deltas since. */
@@ -230,8 +231,19 @@ export class KeyedHistory<S = unknown> {
 }
 
 /**
+ * How long past its batch a version of `stream` may still be read: a window over it reads its
+ * versions of the last `rememberMs`. Its deltas, snapshot pages and done markers are kept that much
+ * longer than the retention (a snapshot is the base of versions for up to half the retention, each
+ * read for up to this long), so a window longer than half the retention never finds them expired.
+ */
+export function historyNeedMs(stream: DStream<unknown>): number {
+  return stream.rememberMs + stream.slideDuration;
+}
+
+/**
  * Writes a snapshot of `entries` (ordinal order) of the stream stored under `key` at `epoch`, in
  * pages of about `pageBytes` of compressed entries, each its own item (spread over partition keys).
+ * `neededMs`: how long past the retention its versions may be read (`historyNeedMs`).
  */
 export async function writeSnapshot(
   ctx: EngineContext,
@@ -239,6 +251,7 @@ export async function writeSnapshot(
   epoch: number,
   entries: StoredEntry[],
   pageBytes: number,
+  neededMs: number,
 ): Promise<{ pages: number; bytes: number }> {
   const whole = encode(entries, STATE_LEVEL);
   let pages = [whole];
@@ -253,7 +266,7 @@ export async function writeSnapshot(
       pk: keys.page(ctx.pipeline, key, epoch, i),
       sk: keys.pageSk,
       data,
-      expiresAt: ctx.ttl(),
+      expiresAt: ctx.ttl(neededMs),
     })),
   );
   return { pages: pages.length, bytes: pages.reduce((n, p) => n + p.byteLength, 0) };
