@@ -14,7 +14,7 @@ import type { StoreItem } from '../../state/types';
 import type { Fix } from './batch-content';
 import type { EngineContext } from './context';
 import { keys } from './keys';
-import type { StreamVersion } from './state-versions';
+import type { StreamVersion } from './state-storage';
 
 /** A claim on batch T with its cut. */
 export interface Claim {

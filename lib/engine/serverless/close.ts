@@ -14,7 +14,6 @@
  * one writes. Writes: progress (put-if-absent, then compare-and-set), claims and done (claims.ts),
  * state and panes (run-batch.ts).
  */
-import type { StateStore } from '../../state/types';
 import { EntryCache, computeFix, loadContent, type Fix } from './batch-content';
 import {
   claim,
@@ -29,26 +28,14 @@ import {
 } from './claims';
 import type { EngineContext } from './context';
 import { ClaimLostError, MissingHistoryError, SupersededError } from './errors';
-import { keys } from './keys';
 import { ZERO_POSITION } from './positions';
+import { advance, readProgress, startProgress, type Progress } from './progress';
 import { isReady, openShardKeys } from './readiness';
 import { runBatch, type Plan } from './run-batch';
-import { historyNeedMs } from './state-versions';
+import { historyNeedMs } from './state-storage';
 import { listHeads, readEntries, refreshIdleHeads } from './shard-log';
 import type { StreamRegistry } from './stream-registry';
 import type { ShardRef } from './types';
-
-/** The pipeline's progress: the next batch to close and its zero time. */
-export interface Progress {
-  next: number;
-  zero: number;
-}
-
-/** Reads the progress item (undefined before the first batch starts). */
-export async function readProgress(ctx: EngineContext): Promise<Progress | undefined> {
-  const item = await ctx.store.get(keys.meta(ctx.pipeline), keys.progressSk);
-  return item ? { next: Number(item.attrs?.next), zero: Number(item.attrs?.zero) } : undefined;
-}
 
 /** Options of a closer. */
 export interface CloserOptions {
@@ -106,7 +93,7 @@ export class Closer {
       const t = progress.next;
       const { claim: existing, done } = await readClose(ctx, t);
       if (done) {
-        await advance(ctx.store, ctx, progress, t);
+        await advance(ctx, progress, t);
         continue;
       }
       const now = ctx.now();
@@ -210,7 +197,7 @@ export class Closer {
       for (const h of histories) h.commit(t);
       this.entries.retain(held.fix);
       this.last = { fix: held.fix, done };
-      await advance(ctx.store, ctx, progress, t);
+      await advance(ctx, progress, t);
       return true;
     } catch (e) {
       for (const h of histories) h.abort();
@@ -290,28 +277,7 @@ export class Closer {
     for (const h of heads) {
       for (const e of await readEntries(ctx, h.shardKey, ZERO_POSITION)) first = Math.min(first, e.minOrigin);
     }
-    await ctx.store.put(
-      {
-        pk: keys.meta(ctx.pipeline),
-        sk: keys.progressSk,
-        attrs: { next: first, zero: first - ctx.intervalMs },
-        expiresAt: ctx.ttl(),
-      },
-      { notExists: true },
-    );
+    await startProgress(ctx, first);
     return true;
   }
-}
-
-/** Moves the progress past `t` (once: a concurrent closer may have done it already). */
-async function advance(store: StateStore, ctx: EngineContext, progress: Progress, t: number): Promise<void> {
-  await store.put(
-    {
-      pk: keys.meta(ctx.pipeline),
-      sk: keys.progressSk,
-      attrs: { next: t + ctx.intervalMs, zero: progress.zero },
-      expiresAt: ctx.ttl(),
-    },
-    { attr: 'next', op: '=', value: t },
-  );
 }

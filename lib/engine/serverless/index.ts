@@ -13,7 +13,8 @@ import type { DStream } from '../../dstream/dstream';
 import type { KinesisInputRecord } from '../../sources/kinesis';
 import { checkLatenessFitsRetention, type Pipeline } from '../pipeline';
 import type { EngineListener } from '../listener';
-import { Closer, readProgress, type Progress } from './close';
+import { Closer } from './close';
+import { readProgress, type Progress } from './progress';
 import { EngineContext } from './context';
 import { inspect, type InspectOptions } from './inspect';
 import { streamIdentities } from '../../plan/identity';
@@ -45,10 +46,10 @@ export type {
   ServerlessEngineOptions,
   ShardRef,
 } from './types';
-export type { StreamVersion } from './state-versions';
+export type { StreamVersion } from './state-storage';
 export type { StateLine, StreamTransfer } from './state-transfer';
 export type { Fingerprint, RegisteredStream } from './stream-registry';
-export type { Progress } from './close';
+export type { Progress } from './progress';
 
 /**
  * Runs a pipeline as Lambda handlers do: `mapPhase` per shard's records, `closeReady` to close

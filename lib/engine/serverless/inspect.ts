@@ -7,13 +7,14 @@
 import { decode } from '../codec';
 import type { Fix } from './batch-content';
 import type { Done } from './claims';
-import { readProgress } from './close';
+import { readProgress } from './progress';
 import type { EngineContext } from './context';
 import { keys, padTime } from './keys';
 import { ZERO_POSITION, sequenceOf } from './positions';
 import type { Plan } from './run-batch';
 import { listHeads, readEntries } from './shard-log';
-import { KeyedHistory, storedBytes, type StreamVersion } from './state-versions';
+import { storedBytes, type StreamVersion } from './state-storage';
+import { KeyedHistory } from './state-versions';
 import { normKey } from '../../util/key-map';
 import type { PipelineInspection } from './types';
 import type { DStream } from '../../dstream/dstream';

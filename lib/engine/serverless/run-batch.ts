@@ -16,7 +16,8 @@ import { ClaimLostError } from './errors';
 import { setFrontiers } from './frontier-data';
 import type { MapStage } from './map-stage';
 import { PaneHistory } from './panes';
-import { KeyedHistory, type StreamVersion } from './state-versions';
+import type { StreamVersion } from './state-storage';
+import { KeyedHistory } from './state-versions';
 import type { StoredStream } from './stream-registry';
 
 /** A compiled pipeline as the closer runs it. */

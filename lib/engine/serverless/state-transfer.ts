@@ -16,11 +16,11 @@
 import { parseStoredJson, storedJson } from '../codec';
 import { normKey } from '../../util/key-map';
 import { readDone } from './claims';
-import { readProgress } from './close';
+import { readProgress } from './progress';
 import type { EngineContext } from './context';
 import { StateTransferError } from './errors';
 import type { StoredEntry } from './state-adapters';
-import { historyNeedMs, readVersion, writeSnapshot, type StreamVersion } from './state-versions';
+import { historyNeedMs, readVersion, writeSnapshot, type StreamVersion } from './state-storage';
 import {
   readRegistry,
   reconcile,

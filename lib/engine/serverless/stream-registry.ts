@@ -24,7 +24,7 @@ import { decode, encode } from '../codec';
 import type { EngineContext } from './context';
 import { IncompatibleStateError, SupersededError } from './errors';
 import { keys } from './keys';
-import type { StreamVersion } from './state-versions';
+import type { StreamVersion } from './state-storage';
 import { reconcile } from './stream-reconcile';
 
 export {
