@@ -76,7 +76,7 @@ export function definePipeline(options: PipelineOptions, define: (ssc: Streaming
     throw new Error(
       `retention must be at least 60 seconds (it bounds how long a stopped closer can catch up), got ${String(options.retention)}.`,
     );
-  checkLatenessFitsRetention(lateness, retention);
+  checkRetention(options.batchInterval, lateness, retention);
   const pipeline: Pipeline = {
     name: options.name,
     batchInterval: options.batchInterval,
@@ -88,16 +88,19 @@ export function definePipeline(options: PipelineOptions, define: (ssc: Streaming
 }
 
 /**
- * Throws unless `allowedLateness` is at most half the `retention` (both in seconds): records wait in
- * the shard logs until their batch closes, up to the lateness (or half the retention for a shard
- * working through a backlog), and what waits must be read before it expires.
+ * Throws unless the `retention` is at least twice `batchInterval + allowedLateness` (all in
+ * seconds): a record waits in its shard's log from its batch's start until the batch closes (the
+ * interval plus the lateness, or half the retention behind a shard's backlog), and the other half
+ * of the retention covers a closer taking a crashed batch over. What waits must not expire first.
  */
-export function checkLatenessFitsRetention(allowedLateness: number, retention: number): void {
-  if (allowedLateness > retention / 2)
+export function checkRetention(batchInterval: number, allowedLateness: number, retention: number): void {
+  const wait = batchInterval + allowedLateness;
+  if (retention < 2 * wait)
     throw new Error(
-      `allowedLateness (${allowedLateness} s) must be at most half the retention (${retention} s): records wait ` +
-        `in the shard logs up to the lateness before their batch closes, and must not expire first. ` +
-        `Set retention to at least ${2 * allowedLateness} s, or lower allowedLateness.`,
+      `retention (${retention} s) must be at least twice batchInterval + allowedLateness ` +
+        `(${batchInterval} + ${allowedLateness} = ${wait} s; allowedLateness defaults to batchInterval + 1 s): ` +
+        `records wait in the shard logs that long before their batch closes, and must not expire first. ` +
+        `Set retention to at least ${2 * wait} s, or shorten batchInterval or allowedLateness.`,
     );
 }
 

@@ -111,7 +111,7 @@ describe('saveAsTextFiles to s3:// (s3rver)', () => {
       s3,
       now: clock.now,
       metrics: false,
-      allowedLateness: 1800,
+      allowedLateness: 1000,
       closeAfterMap: false,
     };
     clock.ms = T0 + 1600;

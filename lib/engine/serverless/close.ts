@@ -30,7 +30,7 @@ import type { EngineContext } from './context';
 import { ClaimLostError, MissingHistoryError, SupersededError } from './errors';
 import { ZERO_POSITION } from './positions';
 import { advance, readProgress, startProgress, type Progress } from './progress';
-import { isReady, openShardKeys } from './readiness';
+import { closedShardKeys, isReady } from './readiness';
 import { runBatch, type Plan } from './run-batch';
 import { historyNeedMs } from './state-storage';
 import { listHeads, readEntries, refreshIdleHeads } from './shard-log';
@@ -68,7 +68,9 @@ export class Closer {
   }
 
   private async closeRound(leaseMs: number): Promise<number[]> {
-    const closed = await this.closeLoop(leaseMs);
+    // A takeover waits out the lease, then reads the cut's entries: they must still be stored. They
+    // wait for their batch up to half the retention, so the lease is at most a quarter of it.
+    const closed = await this.closeLoop(Math.min(leaseMs, this.ctx.retentionMs / 4));
     // How far behind the clock the closer is (the "closer behind" alarm), sent even when zero.
     const progress = await readProgress(this.ctx);
     const now = this.ctx.now();
@@ -145,7 +147,9 @@ export class Closer {
     }
     const heads = await listHeads(ctx);
     const { listShards } = this.options;
-    await refreshIdleHeads(ctx, heads, async () => listShards && openShardKeys(heads, listShards));
+    await refreshIdleHeads(ctx, heads, async () =>
+      listShards ? closedShardKeys(heads, listShards) : new Set<string>(),
+    );
     if (!(await isReady(ctx, t, heads, this.options.listShards))) return 'busy';
     const fix = await computeFix(ctx, t, await this.fixBefore(t, progress), heads, this.entries);
     this.attempt = { t, leaseUntil };

@@ -26,6 +26,17 @@ export class EngineContext {
     private readonly metrics: EngineMetrics | undefined,
   ) {}
 
+  private readonly lastLogged = new Map<string, number>();
+
+  /** Logs `message` at most once every `everyMs` for `topic` (a condition that lasts, not an event). */
+  logEvery(topic: string, everyMs: number, message: string, fields?: Record<string, unknown>): void {
+    const now = this.now();
+    const last = this.lastLogged.get(topic);
+    if (last !== undefined && now - last < everyMs) return;
+    this.lastLogged.set(topic, now);
+    this.log(message, fields);
+  }
+
   /** Counts a metric (zero values are not sent). */
   metric(name: EngineMetricName, value: number): void {
     if (value !== 0) this.metrics?.count(name, value);

@@ -11,7 +11,7 @@
 import { StreamingContext } from '../../dstream/context';
 import type { DStream } from '../../dstream/dstream';
 import type { KinesisInputRecord } from '../../sources/kinesis';
-import { checkLatenessFitsRetention, type Pipeline } from '../pipeline';
+import { checkRetention, type Pipeline } from '../pipeline';
 import type { EngineListener } from '../listener';
 import { Closer } from './close';
 import { readProgress, type Progress } from './progress';
@@ -69,7 +69,11 @@ export class ServerlessEngine {
     private readonly options: ServerlessEngineOptions,
   ) {
     this.store = options.store;
-    checkLatenessFitsRetention(pipeline.options.allowedLateness, pipeline.options.retention ?? 3600);
+    checkRetention(
+      pipeline.batchInterval,
+      pipeline.options.allowedLateness,
+      pipeline.options.retention ?? 3600,
+    );
     const log =
       options.log ??
       ((message: string, fields?: Record<string, unknown>) =>

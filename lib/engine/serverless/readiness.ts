@@ -10,7 +10,7 @@ import { shardKeyOf } from './positions';
 import type { Head } from './shard-log';
 import type { ShardRef } from './types';
 
-/** How long past its end a busy shard behind a batch may hold it: half the retention. */
+/** How long from its start a busy shard behind a batch may hold it: half the retention. */
 export function maxHoldMs(ctx: EngineContext): number {
   return ctx.retentionMs / 2;
 }
@@ -40,14 +40,19 @@ export async function isReady(
   // Past the lateness, t closes unless a shard still behind it is busy (it applied records within
   // the last lateness period: a backlog being worked through, whose records are not late).
   if (behind.every((s) => s.updatedAt === undefined || now - s.updatedAt >= ctx.latenessMs)) return true;
-  // A backlog holds t for at most half the retention: the entries other shards committed meanwhile
-  // wait in the logs for their own batches, and must be read before they expire. The lagging
-  // shard's records of t and earlier then count in later batches, as late records.
-  if (now - t >= maxHoldMs(ctx)) {
-    ctx.log('closing a batch held by a shard backlog for half the retention; its records will be late', {
-      batch: t,
-      heldMs: now - t,
-    });
+  // A backlog holds t for at most half the retention from t's start: the entries other shards
+  // committed meanwhile (from then on) wait in the logs for their own batches, and must be read
+  // before they expire. The lagging shard's records of t and earlier then count late.
+  if (now - (t - ctx.intervalMs) >= maxHoldMs(ctx)) {
+    ctx.logEvery(
+      'backlog-hold',
+      60_000,
+      'closing a batch a shard backlog held for half the retention; its records will count late',
+      {
+        batch: t,
+        heldMs: now - t,
+      },
+    );
     return true;
   }
   return false;
@@ -61,5 +66,23 @@ export async function openShardKeys(
   const byId = new Map(heads.map((h) => [h.shardId, h.shardKey]));
   return new Set(
     (await listShards()).map((s) => (typeof s === 'string' ? (byId.get(s) ?? s) : shardKeyOf(s))),
+  );
+}
+
+/**
+ * The shards of `heads` known to be closed: of a stream `listShards` lists, and not open. A shard of
+ * a stream it does not list (a second stream feeding the pipeline) is not known closed. Bare shard
+ * ids in the list mean one stream: every head's.
+ */
+export async function closedShardKeys(
+  heads: readonly Head[],
+  listShards: () => Promise<ShardRef[]>,
+): Promise<Set<string>> {
+  const refs = await listShards();
+  const open = await openShardKeys(heads, async () => refs);
+  const bare = refs.some((r) => typeof r === 'string');
+  const streams = new Set(refs.map((r) => (typeof r === 'string' ? undefined : r.streamArn)));
+  return new Set(
+    heads.filter((h) => !open.has(h.shardKey) && (bare || streams.has(h.streamArn))).map((h) => h.shardKey),
   );
 }

@@ -163,21 +163,21 @@ export async function writeHead(ctx: EngineContext, head: Head): Promise<void> {
  * Rewrites the hints of idle shards that would expire within half the retention, unchanged but
  * for their TTL, so that a shard quiet for longer than the retention keeps its place in the log
  * (its next entry continues the log the closer's cut points into). Only while the hint is still
- * the same (a map phase moving it on wins). `open`: the shards still open (a closed parent's hint
- * is let expire); all when unknown.
+ * the same (a map phase moving it on wins). `closed`: the shards known closed (a parent after
+ * resharding), whose hints are let expire.
  */
 export async function refreshIdleHeads(
   ctx: EngineContext,
   heads: readonly Head[],
-  open: () => Promise<ReadonlySet<string> | undefined>,
+  closed: () => Promise<ReadonlySet<string>>,
 ): Promise<void> {
   const due = heads.filter(
     (h) => h.expiresAt !== undefined && h.expiresAt * 1000 - ctx.now() < ctx.retentionMs / 2,
   );
   if (due.length === 0) return;
-  const openShards = await open();
+  const closedShards = await closed();
   for (const h of due) {
-    if (openShards && !openShards.has(h.shardKey)) continue;
+    if (closedShards.has(h.shardKey)) continue;
     await ctx.store.put(headItem(ctx, h), { attr: 'last', op: '=', value: h.last });
   }
 }
