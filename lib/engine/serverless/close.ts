@@ -11,8 +11,9 @@
  * after an error): the next closer re-runs T from the same cut and the same state, so outputs may
  * run again, with the same content. A crash after done and before the progress moves is repaired by
  * the next closer (it finds T done). Late or repeated writes of a stale closer write what the live
- * one writes. Writes: progress (put-if-absent, then compare-and-set), claims and done (claims.ts),
- * state and panes (run-batch.ts).
+ * one writes. Writes: progress (progress.ts: put-if-absent, then compare-and-set), claims and done
+ * (claims.ts), idle shards' head hints (refreshed before they expire, shard-log.ts), state and panes
+ * (run-batch.ts).
  */
 import { EntryCache, computeFix, loadContent, type Fix } from './batch-content';
 import {
