@@ -7,6 +7,7 @@ import {
   GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { ListStreamsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -82,23 +83,34 @@ describe('startEmulators', () => {
     try {
       let emulators = await startEmulators({ dataDir });
       let c = clientsFor(emulators);
-      await ensureStream(c.kinesis, 'kept', 1);
-      await c.kinesis.send(
-        new PutRecordCommand({ StreamName: 'kept', PartitionKey: 'k', Data: Buffer.from('hello') }),
-      );
-      await c.dynamo.send(
-        new CreateTableCommand({
-          TableName: 'kept',
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
-      await c.dynamo.send(new PutItemCommand({ TableName: 'kept', Item: { pk: { S: 'a' }, v: { N: '1' } } }));
-      await ensureBucket(c.s3, 'kept-bucket');
-      await c.s3.send(new PutObjectCommand({ Bucket: 'kept-bucket', Key: 'a/b.txt', Body: 'object body' }));
-      for (const client of Object.values(c)) client.destroy();
-      await emulators.stop();
+      try {
+        await ensureStream(c.kinesis, 'kept', 1);
+        await c.kinesis.send(
+          new PutRecordCommand({ StreamName: 'kept', PartitionKey: 'k', Data: Buffer.from('hello') }),
+        );
+        await c.dynamo.send(
+          new CreateTableCommand({
+            TableName: 'kept',
+            KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+            AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+        );
+        // A new table is CREATING for a moment (on the emulator as on DynamoDB): wait until it is ACTIVE.
+        await waitUntilTableExists(
+          { client: c.dynamo, maxWaitTime: 30, minDelay: 0.02, maxDelay: 1 },
+          { TableName: 'kept' },
+        );
+        await c.dynamo.send(
+          new PutItemCommand({ TableName: 'kept', Item: { pk: { S: 'a' }, v: { N: '1' } } }),
+        );
+        await ensureBucket(c.s3, 'kept-bucket');
+        await c.s3.send(new PutObjectCommand({ Bucket: 'kept-bucket', Key: 'a/b.txt', Body: 'object body' }));
+      } finally {
+        // Stopped whatever happened: a failed step must not leave servers behind (jest would not exit).
+        for (const client of Object.values(c)) client.destroy();
+        await emulators.stop();
+      }
 
       emulators = await startEmulators({ dataDir });
       c = clientsFor(emulators);
