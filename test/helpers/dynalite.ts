@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDbStateStore, createStateTable } from '../../lib/state';
 
 /** A running dynalite and a client pointed at it. */
 export interface Dynalite {
@@ -12,6 +13,11 @@ export interface Dynalite {
   endpoint: string;
   /** A client for `endpoint`; `stop()` destroys it. */
   client: DynamoDBClient;
+  /**
+   * Creates a new state table (named `prefix-N`) and returns a factory of `DynamoDbStateStore`s on
+   * it, each with its own clock: one table per run, so runs never see each other's items.
+   */
+  newStoreFactory(prefix: string): Promise<(now: () => number) => DynamoDbStateStore>;
   /** Destroys the client and closes the server (and its open connections). */
   stop(): Promise<void>;
 }
@@ -40,9 +46,15 @@ export async function startDynalite(): Promise<Dynalite> {
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = dynaliteClient(endpoint);
+  let tables = 0;
   return {
     endpoint,
     client,
+    async newStoreFactory(prefix) {
+      const tableName = `${prefix}-${++tables}`;
+      await createStateTable(client, tableName);
+      return (now) => new DynamoDbStateStore({ client, tableName, now });
+    },
     async stop() {
       client.destroy();
       server.closeAllConnections();

@@ -1,12 +1,10 @@
 import fc from 'fast-check';
-import { DynamoDbStateStore, createStateTable } from '../../lib/state';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
 import { planArb, runDifferential } from './differential';
 
 // The same differential runs on DynamoDbStateStore against dynalite in process (a smaller set:
 // every request goes over HTTP).
 let db: Dynalite;
-let tables = 0;
 
 beforeAll(async () => {
   db = await startDynalite();
@@ -15,12 +13,6 @@ afterAll(async () => {
   await db.stop();
 });
 
-async function freshStoreFactory() {
-  const tableName = `diff-${++tables}`;
-  await createStateTable(db.client, tableName);
-  return (now: () => number) => new DynamoDbStateStore({ client: db.client, tableName, now });
-}
-
 const runs = Number(process.env.DIFF_DYNALITE_RUNS ?? 4);
 
 describe('serverless engine equals the in-memory engine (DynamoDbStateStore on dynalite)', () => {
@@ -28,7 +20,7 @@ describe('serverless engine equals the in-memory engine (DynamoDbStateStore on d
     test(`${shards} shard(s), with faults`, async () => {
       await fc.assert(
         fc.asyncProperty(planArb([shards], true, 15), async (plan) => {
-          expect(await runDifferential(plan, await freshStoreFactory())).toEqual([]);
+          expect(await runDifferential(plan, await db.newStoreFactory('diff'))).toEqual([]);
         }),
         { numRuns: runs },
       );
@@ -46,7 +38,7 @@ describe('compaction at every point, warm and cold closers (DynamoDbStateStore o
     await fc.assert(
       fc.asyncProperty(planArb([1, 2, 4], true, 15), async (plan) => {
         expect(
-          await runDifferential(plan, await freshStoreFactory(), { ...tuning, coldCloser: true }),
+          await runDifferential(plan, await db.newStoreFactory('diff'), { ...tuning, coldCloser: true }),
         ).toEqual([]);
       }),
       { numRuns: runs },

@@ -4,6 +4,7 @@ import type { ServerlessEngineOptions, StateStore } from '../../lib';
 import { batchTimeOf } from '../../lib/plan/time';
 import type { KinesisInputRecord } from '../../lib';
 import {
+  deliverAsLambda,
   FaultyStore,
   InjectedCrash,
   Outputs,
@@ -143,24 +144,17 @@ export async function runTemplateDifferential(
   const random = rng(plan.seed);
   const pos = new Map(shardIds.map((s) => [s, 0]));
 
-  const invoke = async (records: KinesisInputRecord[]) => {
-    for (;;) {
-      if (plan.faults && random() < 0.15) store.armCrash(1 + Math.floor(random() * 4));
-      try {
-        await mapper.mapPhase(records);
+  const invoke = (records: KinesisInputRecord[]) =>
+    deliverAsLambda(records, {
+      attempt: async (rs) => {
+        if (plan.faults && random() < 0.15) store.armCrash(1 + Math.floor(random() * 4));
+        await mapper.mapPhase(rs);
         store.crashAt = undefined;
-        return;
-      } catch (e) {
-        if (!(e instanceof InjectedCrash)) throw e;
-        // Lambda retries; with bisect-on-error the first half goes first.
-        if (records.length > 1 && random() < 0.5) {
-          const half = Math.ceil(records.length / 2);
-          await invoke(records.slice(0, half));
-          records = records.slice(half);
-        }
-      }
-    }
-  };
+        return undefined; // the templates' functions never fail a record: nothing to replay from
+      },
+      retryable: (e) => e instanceof InjectedCrash,
+      random,
+    });
   const close = async () => {
     const which = random();
     if (plan.faults && random() < 0.15) store.armCrash(1 + Math.floor(random() * 6));

@@ -1,6 +1,6 @@
 import { IncompatibleStateError, MapStageChangedError, StateSpec } from '../../lib';
 import type { DStream, State, StateStore, StreamingContext } from '../../lib';
-import { DynamoDbStateStore, InMemoryStateStore, createStateTable } from '../../lib/state';
+import { InMemoryStateStore } from '../../lib/state';
 import { startDynalite, type Dynalite } from '../helpers/dynalite';
 import { Deployment, countWords, pairsOf, sortedPairs, split, type Version } from './evolution-support';
 
@@ -110,7 +110,6 @@ const batches = [
 ];
 
 let db: Dynalite;
-let tables = 0;
 beforeAll(async () => {
   db = await startDynalite();
 });
@@ -121,14 +120,7 @@ afterAll(async () => {
 type StoreFactory = (now: () => number) => StateStore;
 const stores: [string, () => Promise<StoreFactory>][] = [
   ['InMemoryStateStore', async () => (now) => new InMemoryStateStore({ now })],
-  [
-    'DynamoDbStateStore on dynalite',
-    async () => {
-      const tableName = `evo-${++tables}`;
-      await createStateTable(db.client, tableName);
-      return (now) => new DynamoDbStateStore({ client: db.client, tableName, now });
-    },
-  ],
+  ['DynamoDbStateStore on dynalite', () => db.newStoreFactory('evo')],
 ];
 const inMemory: StoreFactory = (now) => new InMemoryStateStore({ now });
 

@@ -26,7 +26,15 @@ import { InMemoryStateStore } from '../../lib/state/in-memory-store';
 import type { Condition, QueryOptions } from '../../lib/state/types';
 import { batchTimeOf } from '../../lib/plan/time';
 import { recordsOf, type Delivery } from './differential';
-import { diffOutputs, reference, rng, templates, type Outputs, type Template } from './harness';
+import {
+  deliverAsLambda,
+  diffOutputs,
+  reference,
+  rng,
+  templates,
+  type Outputs,
+  type Template,
+} from './harness';
 
 /** Where and how a run is faulted. */
 export type FaultKind = 'crash-before' | 'crash-after' | 'ambiguous' | { delay: number | 'end' };
@@ -259,23 +267,15 @@ export async function runSchedule(
   const injected = (e: unknown) => e instanceof InvocationDied || e instanceof AmbiguousWriteError;
 
   // Lambda's event source: a failed invocation is retried whole, or bisected (bisect on error).
-  const invoke = async (records: KinesisInputRecord[]): Promise<void> => {
-    for (;;) {
-      try {
-        const r = await mapper.engine.mapPhase(records);
-        if (r.failedSequenceNumber === undefined) return;
-        records = records.slice(records.findIndex((x) => x.sequenceNumber === r.failedSequenceNumber));
-      } catch (e) {
-        if (!injected(e)) throw e;
+  const invoke = (records: KinesisInputRecord[]): Promise<void> =>
+    deliverAsLambda(records, {
+      attempt: async (rs) => (await mapper.engine.mapPhase(rs)).failedSequenceNumber,
+      retryable: injected,
+      onError: () => {
         if (mapper.store.dead) mapper = container(`mapper-${++generation}`);
-        if (records.length > 1 && random() < 0.5) {
-          const half = Math.ceil(records.length / 2);
-          await invoke(records.slice(0, half));
-          records = records.slice(half);
-        }
-      }
-    }
-  };
+      },
+      random,
+    });
   const close = async () => {
     const which = random();
     const chosen = which < 0.3 ? [0, 1] : [which < 0.65 ? 0 : 1];

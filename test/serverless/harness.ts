@@ -295,3 +295,37 @@ export function rng(seed: number): () => number {
 }
 
 export { ServerlessEngine };
+
+/** How a test invocation fails and is retried, for `deliverAsLambda`. */
+export interface LambdaDelivery {
+  /** One invocation: the sequence number of the record it reported failed (Lambda replays from it), if any. */
+  attempt(records: KinesisInputRecord[]): Promise<string | undefined>;
+  /** Whether an error thrown by `attempt` is an injected fault that Lambda retries. */
+  retryable(error: unknown): boolean;
+  /** Runs after each retryable error, before the retry (e.g. a new container for a dead one). */
+  onError?(): void;
+  random(): number;
+}
+
+/**
+ * Delivers `records` as Lambda's Kinesis event source does: a reported failed record is replayed
+ * from; a failed invocation is retried whole or, at random (bisect on error), its first half first
+ * and then the rest, until every record is delivered.
+ */
+export async function deliverAsLambda(records: KinesisInputRecord[], d: LambdaDelivery): Promise<void> {
+  for (;;) {
+    try {
+      const failed = await d.attempt(records);
+      if (failed === undefined) return;
+      records = records.slice(records.findIndex((x) => x.sequenceNumber === failed));
+    } catch (e) {
+      if (!d.retryable(e)) throw e;
+      d.onError?.();
+      if (records.length > 1 && d.random() < 0.5) {
+        const half = Math.ceil(records.length / 2);
+        await deliverAsLambda(records.slice(0, half), d);
+        records = records.slice(half);
+      }
+    }
+  }
+}

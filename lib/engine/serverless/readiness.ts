@@ -11,7 +11,7 @@ import type { Head } from './shard-log';
 import type { ShardRef } from './types';
 
 /** How long from its start a busy shard behind a batch may hold it: half the retention. */
-export function maxHoldMs(ctx: EngineContext): number {
+function maxHoldMs(ctx: EngineContext): number {
   return ctx.retentionMs / 2;
 }
 
@@ -59,7 +59,7 @@ export async function isReady(
 }
 
 /** The keys of the open shards (a bare shard id names the shard of that id the heads have). */
-export async function openShardKeys(
+async function openShardKeys(
   heads: readonly Head[],
   listShards: () => Promise<ShardRef[]>,
 ): Promise<Set<string>> {
